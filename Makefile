@@ -1,0 +1,71 @@
+# fabrun: build, fetch and test targets. Everything built goes to build/.
+SHELL := /bin/bash
+.DEFAULT_GOAL := all
+
+BUILD    := build
+VENV     := $(BUILD)/venv
+FABRIC   := $(BUILD)/fabric/bin
+MODULES  := $(notdir $(wildcard modules/fabric_*))
+GO       ?= go
+GOFLAGS  += -trimpath
+
+FABRIC_TOOLS := peer orderer configtxgen configtxlator cryptogen
+FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
+
+.PHONY: all modules fabrun fabric venv artifacts deps test test-unit deploy teardown lint clean
+
+all: modules fabrun
+
+## modules: the Ansible binary modules and their adjacent docs, in build/modules
+modules:
+	@mkdir -p $(BUILD)/modules
+	@for m in $(MODULES); do \
+	  $(GO) build $(GOFLAGS) -o $(BUILD)/modules/$$m ./modules/$$m || exit 1; \
+	  cmp -s modules/$$m/$$m.yml $(BUILD)/modules/$$m.yml || cp modules/$$m/$$m.yml $(BUILD)/modules/$$m.yml; \
+	done
+
+## fabrun: the runner, in build/bin
+fabrun:
+	@mkdir -p $(BUILD)/bin
+	@if [ -d runner ] && ls runner/*.go >/dev/null 2>&1; then $(GO) build $(GOFLAGS) -o $(BUILD)/bin/fabrun ./runner; fi
+
+## fabric: peer, orderer and the oracle tools from the pinned Fabric module
+fabric: $(FABRIC_BINS)
+$(FABRIC_BINS) &: tools/fabric/go.mod tools/fabric/go.sum
+	@mkdir -p $(FABRIC)
+	cd tools/fabric && $(GO) build $(GOFLAGS) -o $(CURDIR)/$(FABRIC)/ $(addprefix github.com/hyperledger/fabric/cmd/,$(FABRIC_TOOLS))
+	@touch $(FABRIC_BINS)
+
+## venv: ansible-core, molecule, ansible-lint, ansible-runner, supervisor
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+## artifacts: ZooKeeper and Kafka jars from Maven Central, packed as hosts receive them
+artifacts:
+	@if [ -f tools/kafka/fetch.sh ]; then tools/kafka/fetch.sh $(BUILD)/artifacts; fi
+
+deps: venv fabric artifacts
+
+## test: every test, unit to end-to-end, against real components
+test: deps all
+	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH" $(GO) test -count=1 -timeout 40m ./...
+
+test-unit:
+	$(GO) test -count=1 -short ./internal/...
+
+## deploy: bring up the local six-host network and verify it
+deploy: deps all
+	@if [ -x $(BUILD)/bin/fabrun ]; then PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BUILD)/bin/fabrun deploy; \
+	 else echo "fabrun deploy: not yet"; fi
+
+teardown:
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-playbook playbooks/teardown.yml
+
+lint: venv
+	$(VENV)/bin/ansible-lint
+
+clean:
+	rm -rf $(BUILD)/modules $(BUILD)/bin
