@@ -1,0 +1,131 @@
+// Package tests holds integration tests that drive built binaries: the
+// Ansible modules in build/modules, the pinned Fabric tools in
+// build/fabric/bin and the tools in build/venv. A missing binary fails the
+// test (it is never skipped): `make test` builds everything first.
+package tests
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+// RepoRoot is the checkout's root, found from this file's own path.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot find the test's own path")
+	}
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// mustExist fails the test when path is missing, telling how to build it.
+func mustExist(t testing.TB, path, hint string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%s is missing (%v): run `%s` first", path, err, hint)
+	}
+	return path
+}
+
+// FabricBin is the path of a pinned Fabric tool (peer, orderer, configtxgen,
+// configtxlator, cryptogen).
+func FabricBin(t testing.TB, name string) string {
+	t.Helper()
+	return mustExist(t, filepath.Join(RepoRoot(t), "build", "fabric", "bin", name), "make fabric")
+}
+
+// VenvBin is the path of a tool in the project's Python venv.
+func VenvBin(t testing.TB, name string) string {
+	t.Helper()
+	return mustExist(t, filepath.Join(RepoRoot(t), "build", "venv", "bin", name), "make venv")
+}
+
+// ModuleBin is the path of a built Ansible module. It fails when the binary
+// is older than the Go sources it is built from, so a test never exercises
+// stale code.
+func ModuleBin(t testing.TB, name string) string {
+	t.Helper()
+	root := RepoRoot(t)
+	bin := mustExist(t, filepath.Join(root, "build", "modules", name), "make modules")
+	st, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var newest time.Time
+	var newestPath string
+	for _, dir := range []string{filepath.Join(root, "modules", name), filepath.Join(root, "internal")} {
+		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return nil
+			}
+			if info, err := d.Info(); err == nil && info.ModTime().After(newest) {
+				newest, newestPath = info.ModTime(), p
+			}
+			return nil
+		})
+	}
+	if newest.After(st.ModTime()) {
+		t.Fatalf("%s is older than %s: run `make modules` first", bin, newestPath)
+	}
+	return bin
+}
+
+// CmdResult is what a finished command printed.
+type CmdResult struct {
+	Stdout, Stderr string
+	Err            error
+}
+
+// Run runs a command in dir with extra environment entries and returns what
+// it printed. It does not fail the test on a non-zero exit: callers decide.
+func Run(t testing.TB, dir string, env []string, name string, args ...string) CmdResult {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	return CmdResult{Stdout: out.String(), Stderr: errb.String(), Err: err}
+}
+
+// MustRun is Run that fails the test on a non-zero exit.
+func MustRun(t testing.TB, dir string, env []string, name string, args ...string) CmdResult {
+	t.Helper()
+	r := Run(t, dir, env, name, args...)
+	if r.Err != nil {
+		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), r.Err, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+// AnsibleEnv is the environment for running Ansible from the checkout: the
+// repository's ansible.cfg (library = build/modules, roles), the venv and
+// the Fabric binaries first on PATH, and a private local temp dir.
+func AnsibleEnv(t testing.TB) []string {
+	t.Helper()
+	root := RepoRoot(t)
+	VenvBin(t, "ansible-playbook")
+	return []string{
+		"ANSIBLE_CONFIG=" + filepath.Join(root, "ansible.cfg"),
+		"ANSIBLE_LOCAL_TEMP=" + t.TempDir(),
+		"ANSIBLE_NOCOLOR=1",
+		"ANSIBLE_FORCE_COLOR=0",
+		"PATH=" + filepath.Join(root, "build", "venv", "bin") + string(os.PathListSeparator) +
+			filepath.Join(root, "build", "fabric", "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
+	}
+}
+
+// AnsiblePlaybook runs build/venv/bin/ansible-playbook from the repository
+// root with AnsibleEnv and the given arguments.
+func AnsiblePlaybook(t testing.TB, args ...string) CmdResult {
+	t.Helper()
+	return Run(t, RepoRoot(t), AnsibleEnv(t), VenvBin(t, "ansible-playbook"), args...)
+}
