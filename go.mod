@@ -5,6 +5,7 @@ go 1.24
 require (
 	github.com/apenella/go-ansible/v2 v2.2.0 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.5 // indirect
+	github.com/go-zookeeper/zk v1.0.4 // indirect
 	github.com/hyperledger/fabric-config v0.1.0 // indirect
 	github.com/hyperledger/fabric-sdk-go v1.0.0 // indirect
 	github.com/russross/blackfriday/v2 v2.1.0 // indirect
