@@ -53,6 +53,9 @@ type lowS struct{ key *ecdsa.PrivateKey }
 func (s lowS) Public() crypto.PublicKey { return &s.key.PublicKey }
 
 func (s lowS) Sign(r io.Reader, digest []byte, _ crypto.SignerOpts) ([]byte, error) {
+	if r == nil {
+		r = rand.Reader
+	}
 	R, S, err := ecdsa.Sign(r, s.key, digest)
 	if err != nil {
 		return nil, err

@@ -109,6 +109,9 @@ func normalizeNumbers(v any) any {
 
 func decodeNode(doc *yaml.Node, withLines bool) (*Config, error) {
 	root := doc
+	if root.Kind == 0 {
+		return nil, fmt.Errorf("the crypto config is empty")
+	}
 	if root.Kind == yaml.DocumentNode {
 		if len(root.Content) == 0 {
 			return nil, fmt.Errorf("the crypto config is empty")
