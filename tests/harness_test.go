@@ -11,8 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 )
 
 // RepoRoot is the checkout's root, found from this file's own path.
@@ -48,34 +48,46 @@ func VenvBin(t testing.TB, name string) string {
 }
 
 // ModuleBin is the path of a built Ansible module. It fails when the binary
-// is older than the Go sources it is built from, so a test never exercises
-// stale code.
+// is older than any Go source of the repository's packages it is built
+// from, so a test never exercises stale code.
 func ModuleBin(t testing.TB, name string) string {
 	t.Helper()
 	root := RepoRoot(t)
 	bin := mustExist(t, filepath.Join(root, "build", "modules", name), "make modules")
+	if _, ok := freshModules.Load(bin); ok {
+		return bin
+	}
 	st, err := os.Stat(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var newest time.Time
-	var newestPath string
-	for _, dir := range []string{filepath.Join(root, "modules", name), filepath.Join(root, "internal")} {
-		filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
-				return nil
-			}
-			if info, err := d.Info(); err == nil && info.ModTime().After(newest) {
-				newest, newestPath = info.ModTime(), p
-			}
-			return nil
-		})
+	deps := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./modules/"+name)
+	deps.Dir = root
+	listing, err := deps.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./modules/%s: %v", name, err)
 	}
-	if newest.After(st.ModTime()) {
-		t.Fatalf("%s is older than %s: run `make modules` first", bin, newestPath)
+	for _, dir := range strings.Fields(string(listing)) {
+		if !strings.HasPrefix(dir, root+string(os.PathSeparator)) {
+			continue // a dependency from the module cache
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+				continue
+			}
+			if info, err := e.Info(); err == nil && info.ModTime().After(st.ModTime()) {
+				t.Fatalf("%s is older than %s: run `make modules` first", bin, filepath.Join(dir, n))
+			}
+		}
 	}
+	freshModules.Store(bin, true)
 	return bin
 }
+
+// freshModules holds the module binaries ModuleBin found up to date.
+var freshModules sync.Map
 
 // CmdResult is what a finished command printed.
 type CmdResult struct {
