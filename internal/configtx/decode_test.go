@@ -1,0 +1,107 @@
+package configtx
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+const anchorsYAML = `
+Organizations:
+  - &Org1
+    Name: Org1MSP
+    ID: Org1MSP
+    MSPDir: msp
+    Policies: &Org1Policies
+      Readers: {Type: Signature, Rule: "OR('Org1MSP.member')"}
+      Writers: {Type: Signature, Rule: "OR('Org1MSP.member')"}
+      Admins: {Type: Signature, Rule: "OR('Org1MSP.admin')"}
+Capabilities:
+  Channel: &ChannelCapabilities
+    V2_0: true
+Orderer: &OrdererDefaults
+  OrdererType: kafka
+  BatchTimeout: 2s
+  BatchSize:
+    MaxMessageCount: 10
+    AbsoluteMaxBytes: 98 MB
+    PreferredMaxBytes: 512 KB
+  Kafka:
+    Brokers: [a:9092]
+  Organizations:
+Profiles:
+  P:
+    Capabilities:
+      <<: *ChannelCapabilities
+      V1_4_3: false
+    Orderer:
+      <<: *OrdererDefaults
+      BatchTimeout: 1s
+      organizations:
+        - *Org1
+        - Org1MSP
+`
+
+// TestConfigtxParseYAML: anchors, aliases and merge keys behave as in
+// configtxgen; byte sizes and durations are converted.
+func TestConfigtxParseYAML(t *testing.T) {
+	top, err := ParseYAML([]byte(anchorsYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := top.Profiles["P"]
+	o := p.Orderer
+	if o.OrdererType != "kafka" || o.BatchTimeout != time.Second || o.BatchSize.MaxMessageCount != 10 ||
+		o.BatchSize.AbsoluteMaxBytes != 98*1024*1024 || o.BatchSize.PreferredMaxBytes != 512*1024 {
+		t.Fatalf("orderer %+v", o)
+	}
+	if len(o.Organizations) != 2 || o.Organizations[0].Name != "Org1MSP" || o.Organizations[1].ref != "Org1MSP" {
+		t.Fatalf("orgs %+v", o.Organizations)
+	}
+	if !p.Capabilities["V2_0"] || p.Capabilities["V1_4_3"] || len(p.Capabilities) != 2 {
+		t.Fatalf("capabilities %v", p.Capabilities)
+	}
+	resolved, err := top.Profile("P", "/base")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resolved.Orderer.Organizations[1].MSPDir; got != "/base/msp" {
+		t.Fatalf("named org not resolved: %q", got)
+	}
+}
+
+func TestConfigtxParseYAMLErrors(t *testing.T) {
+	tests := []struct{ name, yaml, want string }{
+		{"unknown alias (org not defined)", "Profiles:\n  P:\n    Orderer:\n      Organizations:\n        - *Org3\n", "unknown anchor 'Org3'"},
+		{"unknown top-level section", "Profile:\n  P: {}\n", "Profile: unknown field"},
+		{"unknown nested field", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        MaxMessages: 1\n", "Profiles.P.Orderer.BatchSize.MaxMessages: unknown field"},
+		{"not YAML", "Profiles: [\n", "invalid YAML"},
+		{"empty", "", "empty"},
+		{"list instead of mapping", "Profiles: [a]\n", "Profiles: expected a mapping"},
+		{"negative count", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        MaxMessageCount: -1\n", "non-negative"},
+		{"fraction", "Profiles:\n  P:\n    Orderer:\n      MaxChannels: 1.5\n", "whole number"},
+		{"bool", "Profiles:\n  P:\n    Capabilities:\n      V2_0: maybe\n", "true or false"},
+		{"duration as number", "Profiles:\n  P:\n    Orderer:\n      BatchTimeout: 2\n", "duration"},
+		{"size with unknown unit", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        AbsoluteMaxBytes: 1 TB\n", "size such as"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseYAML([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestConfigtxByteSizes(t *testing.T) {
+	for in, want := range map[string]uint64{"98 MB": 102760448, "512 KB": 524288, "512KB": 524288, "1g": 1 << 30, "16 m": 16 << 20, "2048": 2048} {
+		got, err := toUint(in, true)
+		if err != nil || got != want {
+			t.Errorf("%q: got %d, %v; want %d", in, got, err, want)
+		}
+	}
+	if _, err := toUint("98 MB", false); err == nil {
+		t.Error("a size was accepted where only a count is valid")
+	}
+}
