@@ -92,7 +92,9 @@ func fixture(t testing.TB) string {
 }
 
 func signature(rule string) map[string]any { return map[string]any{"Type": "Signature", "Rule": rule} }
-func implicit(rule string) map[string]any  { return map[string]any{"Type": "ImplicitMeta", "Rule": rule} }
+func implicit(rule string) map[string]any {
+	return map[string]any{"Type": "ImplicitMeta", "Rule": rule}
+}
 
 func stdPolicies() map[string]any {
 	return map[string]any{
