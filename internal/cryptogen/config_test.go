@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-func TestParseYAMLStrict(t *testing.T) {
+func TestCryptoParseYAMLStrict(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		in   string
@@ -76,7 +76,7 @@ func checkErr(t *testing.T, err error, want []string) {
 	}
 }
 
-func TestParseMapStrict(t *testing.T) {
+func TestCryptoParseMapStrict(t *testing.T) {
 	org := func(extra map[string]any) map[string]any {
 		m := map[string]any{"Name": "Org1", "Domain": "org1.example.com"}
 		for k, v := range extra {
@@ -116,7 +116,7 @@ func TestParseMapStrict(t *testing.T) {
 	}
 }
 
-func TestRender(t *testing.T) {
+func TestCryptoRender(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		in    string

@@ -87,7 +87,7 @@ func isLowS(t *testing.T, c *x509.Certificate) bool {
 	return sig.S.Cmp(new(big.Int).Rsh(n, 1)) <= 0
 }
 
-func TestGenerateProfiles(t *testing.T) {
+func TestCryptoGenerateProfiles(t *testing.T) {
 	dir := t.TempDir()
 	p := mustBuild(t, seedConfig, dir)
 	if len(p.Units) != 2 {
@@ -229,7 +229,7 @@ func TestGenerateProfiles(t *testing.T) {
 	}
 }
 
-func TestExtend(t *testing.T) {
+func TestCryptoExtend(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		prepare   func(t *testing.T, dir string)
@@ -313,7 +313,7 @@ func TestExtend(t *testing.T) {
 	}
 }
 
-func TestExistingMaterialProblems(t *testing.T) {
+func TestCryptoExistingMaterialProblems(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		break_ func(dir string) error
@@ -368,7 +368,7 @@ func TestExistingMaterialProblems(t *testing.T) {
 	}
 }
 
-func TestApplyRollsBack(t *testing.T) {
+func TestCryptoApplyRollsBack(t *testing.T) {
 	dir := t.TempDir()
 	if err := mustBuild(t, seedConfig, dir).Apply(); err != nil {
 		t.Fatal(err)
@@ -401,7 +401,7 @@ func TestApplyRollsBack(t *testing.T) {
 	}
 }
 
-func TestCheckWritable(t *testing.T) {
+func TestCryptoCheckWritable(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
 	os.WriteFile(file, nil, 0o644)
@@ -435,7 +435,7 @@ func runModule(t *testing.T, args map[string]any) map[string]any {
 	return res
 }
 
-func TestModule(t *testing.T) {
+func TestCryptoModule(t *testing.T) {
 	dir := t.TempDir()
 	cfgFile := filepath.Join(dir, "crypto-config.yaml")
 	os.WriteFile(cfgFile, []byte(seedConfig), 0o644)
@@ -541,7 +541,7 @@ func TestModule(t *testing.T) {
 	}
 }
 
-func TestLowSSigner(t *testing.T) {
+func TestCryptoLowSSigner(t *testing.T) {
 	kp, err := newKey()
 	if err != nil {
 		t.Fatal(err)
