@@ -1,0 +1,351 @@
+// Package status reports each node's health without Ansible: ZooKeeper's
+// mode through the `srvr` four-letter command, Kafka's registered brokers
+// and the channel topics' in-sync replicas read from ZooKeeper, the
+// orderers' and peers' /healthz over TLS with their org's TLS CA, and each
+// peer's block height.
+package status
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fabrun/fabrun/internal/inventory"
+)
+
+// Node is one component's health.
+type Node struct {
+	// Kind is zookeeper, kafka, topic, orderer or peer.
+	Kind     string `json:"kind"`
+	Name     string `json:"name"`
+	Host     string `json:"host,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"`
+	Healthy  bool   `json:"healthy"`
+	// Detail is the good news (leader, OK, height 7); Error the bad.
+	Detail string `json:"detail,omitempty"`
+	Error  string `json:"error,omitempty"`
+	// Height is a peer's block height on the channel (0: unknown).
+	Height uint64 `json:"height,omitempty"`
+}
+
+// Report is every node's health.
+type Report struct {
+	Nodes   []Node `json:"nodes"`
+	Healthy bool   `json:"healthy"`
+}
+
+// Unhealthy lists the nodes that are not healthy.
+func (r *Report) Unhealthy() []Node {
+	var out []Node
+	for _, n := range r.Nodes {
+		if !n.Healthy {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Heights reads peers' block heights (fabnet.Network does, through the SDK).
+type Heights interface {
+	Height(ctx context.Context, peer string) (uint64, error)
+}
+
+// Options tune the checks.
+type Options struct {
+	// Timeout bounds each check (default 5s).
+	Timeout time.Duration
+	// Topics are the Kafka topics that must exist (the system channel and
+	// the application channel).
+	Topics []string
+	// MinInsync is the fewest in-sync replicas a healthy topic has (default:
+	// every replica must be in sync).
+	MinInsync int
+	// Heights, if set, reads peers' block heights; HeightsErr explains why
+	// it is not set (e.g. no crypto material), reported on each peer.
+	Heights    Heights
+	HeightsErr error
+}
+
+// Collect checks every node of the topology.
+func Collect(ctx context.Context, topo *inventory.Topology, o Options) *Report {
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	r := &Report{}
+	add := func(n ...Node) {
+		mu.Lock()
+		r.Nodes = append(r.Nodes, n...)
+		mu.Unlock()
+	}
+	run := func(f func()) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
+	}
+
+	for _, z := range topo.ZooKeepers {
+		z := z
+		run(func() { add(checkZooKeeper(ctx, z, o.Timeout)) })
+	}
+	run(func() { add(checkKafka(ctx, topo, o)...) })
+	for _, ord := range topo.Orderers {
+		ord := ord
+		run(func() {
+			n := Node{Kind: "orderer", Name: ord.FQDN, Host: ord.Host, Endpoint: ord.OpsEndpoint()}
+			healthz(ctx, &n, "https://"+ord.OpsEndpoint()+"/healthz", topo.OrdererTLSCA(), o.Timeout)
+			add(n)
+		})
+	}
+	for _, p := range topo.Peers() {
+		p := p
+		run(func() {
+			n := Node{Kind: "peer", Name: p.FQDN, Host: p.Host, Endpoint: p.OpsEndpoint()}
+			org, _ := topo.OrgOf(p)
+			healthz(ctx, &n, "https://"+p.OpsEndpoint()+"/healthz", topo.OrgTLSCA(org), o.Timeout)
+			if n.Healthy {
+				peerHeight(ctx, &n, topo.Channel, o)
+			}
+			add(n)
+		})
+	}
+	wg.Wait()
+	sortNodes(r.Nodes, topo)
+	r.Healthy = len(r.Nodes) > 0 && len(r.Unhealthy()) == 0
+	return r
+}
+
+// sortNodes orders by kind (zookeeper, kafka, topic, orderer, peer) and
+// then as the inventory lists them.
+func sortNodes(nodes []Node, topo *inventory.Topology) {
+	kind := map[string]int{"zookeeper": 0, "kafka": 1, "topic": 2, "orderer": 3, "peer": 4}
+	pos := map[string]int{}
+	i := 0
+	for _, z := range topo.ZooKeepers {
+		pos["zookeeper|"+z.Host] = i
+		i++
+	}
+	for _, b := range topo.Brokers {
+		pos[fmt.Sprintf("kafka|broker %d", b.ID)] = i
+		i++
+	}
+	for _, o := range topo.Orderers {
+		pos["orderer|"+o.FQDN] = i
+		i++
+	}
+	for _, p := range topo.Peers() {
+		pos["peer|"+p.FQDN] = i
+		i++
+	}
+	key := func(n Node) string {
+		if n.Kind == "zookeeper" {
+			return n.Kind + "|" + n.Host
+		}
+		return n.Kind + "|" + n.Name
+	}
+	sort.SliceStable(nodes, func(a, b int) bool {
+		na, nb := nodes[a], nodes[b]
+		if kind[na.Kind] != kind[nb.Kind] {
+			return kind[na.Kind] < kind[nb.Kind]
+		}
+		pa, oka := pos[key(na)]
+		pb, okb := pos[key(nb)]
+		if oka && okb && pa != pb {
+			return pa < pb
+		}
+		return na.Name < nb.Name
+	})
+}
+
+func checkZooKeeper(ctx context.Context, z inventory.ZooKeeper, timeout time.Duration) Node {
+	n := Node{Kind: "zookeeper", Name: fmt.Sprintf("zookeeper %d", z.ID), Host: z.Host, Endpoint: z.Endpoint()}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	text, err := FourLetter(cctx, z.Endpoint(), "srvr")
+	if err != nil {
+		n.Error = err.Error()
+		return n
+	}
+	s, err := ParseSrvr(text)
+	if err != nil {
+		n.Error = err.Error()
+		return n
+	}
+	n.Healthy = s.Mode == "leader" || s.Mode == "follower" || s.Mode == "standalone" || s.Mode == "observer"
+	n.Detail = fmt.Sprintf("%s, ZooKeeper %s, %d znodes", s.Mode, s.Version, s.NodeCount)
+	if !n.Healthy {
+		n.Error = "mode " + s.Mode
+	}
+	return n
+}
+
+func checkKafka(ctx context.Context, topo *inventory.Topology, o Options) []Node {
+	var servers []string
+	for _, z := range topo.ZooKeepers {
+		servers = append(servers, z.Endpoint())
+	}
+	brokerNode := func(b inventory.Broker) Node {
+		return Node{Kind: "kafka", Name: fmt.Sprintf("broker %d", b.ID), Host: b.Host, Endpoint: b.Endpoint()}
+	}
+	var out []Node
+	if len(servers) == 0 || len(topo.Brokers) == 0 {
+		return nil
+	}
+	meta, err := ReadKafkaMeta(ctx, servers, o.Timeout)
+	if err != nil {
+		for _, b := range topo.Brokers {
+			n := brokerNode(b)
+			n.Error = "cannot read broker registrations from ZooKeeper: " + err.Error()
+			out = append(out, n)
+		}
+		for _, t := range o.Topics {
+			out = append(out, Node{Kind: "topic", Name: t, Error: "cannot read the topic from ZooKeeper: " + err.Error()})
+		}
+		return out
+	}
+	for _, b := range topo.Brokers {
+		n := brokerNode(b)
+		reg, ok := meta.Brokers[b.ID]
+		if !ok {
+			n.Error = "not registered in ZooKeeper (/brokers/ids)"
+		} else {
+			n.Healthy = true
+			n.Detail = "registered " + strings.Join(reg.Endpoints, ",")
+		}
+		out = append(out, n)
+	}
+	return append(out, TopicNodes(meta, o.Topics, o.MinInsync)...)
+}
+
+// TopicNodes judges the channel topics: each expected topic must exist with
+// a leader and its replicas in sync (at least minInsync of them when > 0,
+// otherwise all). Other non-internal topics are reported too.
+func TopicNodes(meta *KafkaMeta, expected []string, minInsync int) []Node {
+	names := map[string]bool{}
+	for _, t := range expected {
+		names[t] = true
+	}
+	for t := range meta.Topics {
+		if !strings.HasPrefix(t, "__") {
+			names[t] = true
+		}
+	}
+	var sorted []string
+	for t := range names {
+		sorted = append(sorted, t)
+	}
+	sort.Strings(sorted)
+	var out []Node
+	for _, name := range sorted {
+		n := Node{Kind: "topic", Name: name}
+		t, ok := meta.Topics[name]
+		switch {
+		case !ok:
+			n.Error = "topic does not exist (the channel has not been created)"
+		case t.State.Leader < 0:
+			n.Error = fmt.Sprintf("no leader; replicas %v, in sync %v", t.Replicas, sortedInts(t.State.ISR))
+		default:
+			need := len(t.Replicas)
+			if minInsync > 0 && minInsync < need {
+				need = minInsync
+			}
+			isr := sortedInts(t.State.ISR)
+			detail := fmt.Sprintf("leader %d, in sync %v of replicas %v", t.State.Leader, isr, sortedInts(t.Replicas))
+			if len(isr) >= need && need > 0 {
+				n.Healthy = true
+				n.Detail = detail
+			} else {
+				n.Error = detail
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// healthz fills n from an operations /healthz endpoint.
+func healthz(ctx context.Context, n *Node, url, caFile string, timeout time.Duration) {
+	pool := x509.NewCertPool()
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		n.Error = fmt.Sprintf("TLS CA: %v", err)
+		return
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		n.Error = fmt.Sprintf("TLS CA %s: no certificate", caFile)
+		return
+	}
+	client := &http.Client{
+		Timeout:   timeout,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+	}
+	defer client.CloseIdleConnections()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		n.Error = err.Error()
+		return
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		n.Error = err.Error()
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var h struct {
+		Status       string `json:"status"`
+		FailedChecks []struct {
+			Component string `json:"component"`
+			Reason    string `json:"reason"`
+		} `json:"failed_checks"`
+	}
+	_ = json.Unmarshal(body, &h)
+	if resp.StatusCode == http.StatusOK {
+		n.Healthy = true
+		n.Detail = "healthz " + orDefault(h.Status, "OK")
+		return
+	}
+	var reasons []string
+	for _, f := range h.FailedChecks {
+		reasons = append(reasons, f.Component+": "+f.Reason)
+	}
+	if len(reasons) == 0 {
+		reasons = append(reasons, strings.TrimSpace(string(body)))
+	}
+	n.Error = fmt.Sprintf("healthz %d: %s", resp.StatusCode, strings.Join(reasons, "; "))
+}
+
+func peerHeight(ctx context.Context, n *Node, channel string, o Options) {
+	if o.Heights == nil {
+		if o.HeightsErr != nil {
+			n.Detail += "; height unknown: " + o.HeightsErr.Error()
+		}
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, 4*o.Timeout)
+	defer cancel()
+	h, err := o.Heights.Height(cctx, n.Name)
+	if err != nil {
+		n.Healthy = false
+		n.Error = fmt.Sprintf("block height on %s: %v", channel, err)
+		return
+	}
+	n.Height = h
+	n.Detail += fmt.Sprintf(", %s height %d", channel, h)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
