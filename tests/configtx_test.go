@@ -262,6 +262,19 @@ func TestConfigtxOracle(t *testing.T) {
 					t.Errorf("config_update.channel_id = %v", cid)
 				}
 			}
+			// configtxgen's own artifact encodes the same configuration, so
+			// the module adopts it as it is (changed=false, not rewritten).
+			before, err := os.ReadFile(ref)
+			if err != nil {
+				t.Fatal(err)
+			}
+			margs["output"] = ref
+			if res := configtxModuleOK(t, margs); res["changed"] != false {
+				t.Errorf("the module would replace configtxgen's equivalent artifact: %v", res["msg"])
+			}
+			if after, _ := os.ReadFile(ref); !bytes.Equal(before, after) {
+				t.Error("configtxgen's artifact was rewritten")
+			}
 		})
 	}
 
