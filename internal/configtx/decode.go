@@ -59,6 +59,12 @@ func Decode(raw any) (*TopLevel, error) {
 	if err := decodeValue("", raw, reflect.ValueOf(t).Elem()); err != nil {
 		return nil, err
 	}
+	for i, o := range t.Organizations {
+		// Only profiles may name an organization instead of defining it.
+		if o != nil && o.ref != "" {
+			return nil, fieldErr(fmt.Sprintf("Organizations[%d]", i), "expected an organization definition (a mapping), got the name %q", o.ref)
+		}
+	}
 	return t, nil
 }
 

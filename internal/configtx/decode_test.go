@@ -82,6 +82,7 @@ func TestConfigtxParseYAMLErrors(t *testing.T) {
 		{"fraction", "Profiles:\n  P:\n    Orderer:\n      MaxChannels: 1.5\n", "whole number"},
 		{"bool", "Profiles:\n  P:\n    Capabilities:\n      V2_0: maybe\n", "true or false"},
 		{"duration as number", "Profiles:\n  P:\n    Orderer:\n      BatchTimeout: 2\n", "duration"},
+		{"name instead of an org definition", "Organizations: [Org1]\n", "Organizations[0]: expected an organization definition"},
 		{"size with unknown unit", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        AbsoluteMaxBytes: 1 TB\n", "size such as"},
 	}
 	for _, tc := range tests {
@@ -91,6 +92,16 @@ func TestConfigtxParseYAMLErrors(t *testing.T) {
 				t.Fatalf("want error containing %q, got %v", tc.want, err)
 			}
 		})
+	}
+}
+
+func TestConfigtxEmptyProfile(t *testing.T) {
+	top, err := ParseYAML([]byte("Profiles:\n  P:\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := top.Profile("P", "/"); err == nil || err.Error() != "Profiles.P: the profile is empty" {
+		t.Fatalf("got %v", err)
 	}
 }
 
@@ -104,4 +115,20 @@ func TestConfigtxByteSizes(t *testing.T) {
 	if _, err := toUint("98 MB", false); err == nil {
 		t.Error("a size was accepted where only a count is valid")
 	}
+}
+
+// FuzzConfigtxParse: no configuration, however malformed, makes parsing or
+// generation panic.
+func FuzzConfigtxParse(f *testing.F) {
+	f.Add([]byte(anchorsYAML), "P", "genesis_block")
+	f.Add([]byte("Profiles:\n  P:\n    Orderer: {OrdererType: etcdraft, EtcdRaft: {Consenters: [null, {Host: a}]}}\n"), "P", "genesis_block")
+	f.Add([]byte("Profiles:\n  P:\n    Consortium: C\n    Application: {Organizations: [null, x]}\n"), "P", "channel_tx")
+	f.Add([]byte("Profiles: {P: {Application: {Organizations: [{Name: a, AnchorPeers: [null]}]}}}"), "P", "anchor_tx")
+	f.Fuzz(func(t *testing.T, data []byte, profile, kind string) {
+		top, err := ParseYAML(data)
+		if err != nil {
+			return
+		}
+		Generate(top, "/nonexistent", Request{Kind: Kind(kind), Profile: profile, ChannelID: "c", Org: "a"})
+	})
 }

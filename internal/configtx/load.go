@@ -42,7 +42,10 @@ func (t *TopLevel) Profile(name, baseDir string) (*Profile, error) {
 		return nil, fieldErr("profile", "missing")
 	}
 	p, ok := t.Profiles[name]
-	if !ok || p == nil {
+	if ok && p == nil {
+		return nil, fieldErr("Profiles."+name, "the profile is empty")
+	}
+	if !ok {
 		known := sortedNames(t.Profiles)
 		if len(known) == 0 {
 			return nil, fieldErr("Profiles", "the configuration defines no profiles (looking for %q)", name)
