@@ -215,3 +215,18 @@ func TestConfigtxModule(t *testing.T) {
 		t.Fatalf("unknown field: %v", o["msg"])
 	}
 }
+
+// BenchmarkConfigtxGenesis: producing the seed's kafka genesis block in
+// process (parsing excluded; MSP loading and encoding included).
+func BenchmarkConfigtxGenesis(b *testing.B) {
+	dir := fixture(b)
+	top, err := Decode(seedConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		if _, err := Generate(top, dir, genesisReq); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
