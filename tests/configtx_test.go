@@ -25,6 +25,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fabrun/fabrun/internal/configtx"
 )
 
 // configtxWorkDir is a directory laid out as the seed's ~/kafkapeer:
@@ -734,4 +736,57 @@ func TestConfigtxAnsiblePlaybook(t *testing.T) {
 	step("anchor tx", 1, 0, "-e", "ctx_config_file="+cfg, "-e", "ctx_output="+anchor, "-e", "ctx_profile=TwoOrgsChannel",
 		"-e", "ctx_kind=anchor_tx", "-e", "ctx_channel_id=mychannel", "-e", "ctx_org=Org1MSP")
 	configtxDecode(t, "common.Envelope", anchor)
+}
+
+// TestConfigtxAnsibleDoc: ansible-doc renders the sidecar without
+// complaint, and it documents exactly the options the module accepts, with
+// their types, defaults and choices.
+func TestConfigtxAnsibleDoc(t *testing.T) {
+	root := RepoRoot(t)
+	ModuleBin(t, "fabric_configtx")
+	doc := mustExist(t, filepath.Join(root, "build", "modules", "fabric_configtx.yml"), "make modules")
+	built, _ := os.ReadFile(doc)
+	src, _ := os.ReadFile(filepath.Join(root, "modules", "fabric_configtx", "fabric_configtx.yml"))
+	if !bytes.Equal(built, src) {
+		t.Fatalf("%s is stale: run `make modules`", doc)
+	}
+	r := MustRun(t, root, AnsibleEnv(t), VenvBin(t, "ansible-doc"), "-M", filepath.Join(root, "build", "modules"), "fabric_configtx")
+	for _, want := range []string{"fabric_configtx", "OPTIONS", "config_file", "genesis_block", "EXAMPLES", "RETURN VALUES", "summary", "force"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("ansible-doc output lacks %q", want)
+		}
+	}
+	if strings.Contains(r.Stderr, "WARNING") || strings.Contains(r.Stderr, "ERROR") {
+		t.Errorf("ansible-doc complained:\n%s", r.Stderr)
+	}
+	j := MustRun(t, root, AnsibleEnv(t), VenvBin(t, "ansible-doc"), "-M", filepath.Join(root, "build", "modules"), "--json", "fabric_configtx")
+	var parsed map[string]map[string]any
+	if err := json.Unmarshal([]byte(j.Stdout), &parsed); err != nil {
+		t.Fatalf("ansible-doc --json: %v", err)
+	}
+	opts, _ := parsed["fabric_configtx"]["doc"].(map[string]any)["options"].(map[string]any)
+	for name, o := range configtx.Spec.Options {
+		d, ok := opts[name].(map[string]any)
+		if !ok {
+			t.Errorf("option %s is not documented", name)
+			continue
+		}
+		if d["type"] != string(o.Type) {
+			t.Errorf("option %s: documented type %v, spec %s", name, d["type"], o.Type)
+		}
+		if req, _ := d["required"].(bool); req != o.Required {
+			t.Errorf("option %s: documented required=%v, spec %v", name, req, o.Required)
+		}
+		if o.Default != nil && fmt.Sprint(d["default"]) != fmt.Sprint(o.Default) {
+			t.Errorf("option %s: documented default %v, spec %v", name, d["default"], o.Default)
+		}
+		if len(o.Choices) > 0 && fmt.Sprint(d["choices"]) != fmt.Sprint(o.Choices) {
+			t.Errorf("option %s: documented choices %v, spec %v", name, d["choices"], o.Choices)
+		}
+	}
+	for name := range opts {
+		if _, ok := configtx.Spec.Options[name]; !ok {
+			t.Errorf("documented option %s does not exist", name)
+		}
+	}
 }
