@@ -1,0 +1,106 @@
+package fabricclient
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/fabrun/fabrun/internal/module"
+)
+
+// CommonArgs are the connection options fabric_channel and fabric_chaincode
+// share. Decode a module's params into a struct that embeds it.
+type CommonArgs struct {
+	ChannelID          string `json:"channel_id"`
+	Orderer            string `json:"orderer"`
+	OrdererTLSCA       string `json:"orderer_tls_ca"`
+	OrdererTLSHostname string `json:"orderer_tls_hostname"`
+	Peer               string `json:"peer"`
+	PeerTLSCA          string `json:"peer_tls_ca"`
+	PeerTLSHostname    string `json:"peer_tls_hostname"`
+	MSPID              string `json:"msp_id"`
+	AdminCert          string `json:"admin_cert"`
+	AdminKey           string `json:"admin_key"`
+	ClientTLSCert      string `json:"client_tls_cert"`
+	ClientTLSKey       string `json:"client_tls_key"`
+	Timeout            int64  `json:"timeout"`
+}
+
+// CommonOptions returns the shared option declarations (a fresh map each
+// call, so a module can add its own).
+func CommonOptions() map[string]module.Option {
+	return map[string]module.Option{
+		"channel_id":           {Type: module.Str, Aliases: []string{"channel"}},
+		"orderer":              {Type: module.Str},
+		"orderer_tls_ca":       {Type: module.Path},
+		"orderer_tls_hostname": {Type: module.Str},
+		"peer":                 {Type: module.Str},
+		"peer_tls_ca":          {Type: module.Path},
+		"peer_tls_hostname":    {Type: module.Str},
+		"msp_id":               {Type: module.Str, Required: true},
+		"admin_cert":           {Type: module.Path, Required: true},
+		"admin_key":            {Type: module.Path, Required: true},
+		"client_tls_cert":      {Type: module.Path},
+		"client_tls_key":       {Type: module.Path},
+		"timeout":              {Type: module.Int, Default: int64(120)},
+	}
+}
+
+// CommonTogether lists option pairs that only make sense together.
+var CommonTogether = [][]string{{"client_tls_cert", "client_tls_key"}}
+
+// Need fails when one of the named options (required by the current state)
+// is empty, naming the state and the options.
+func Need(state string, values map[string]string, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if values[n] == "" {
+			missing = append(missing, n)
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("state is %s but all of the following are missing: %s", state, join(missing))
+	}
+	return nil
+}
+
+func join(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += ", "
+		}
+		out += x
+	}
+	return out
+}
+
+// Values maps option names to their string values, for Need.
+func (a CommonArgs) Values() map[string]string {
+	return map[string]string{
+		"channel_id": a.ChannelID, "orderer": a.Orderer, "orderer_tls_ca": a.OrdererTLSCA,
+		"peer": a.Peer, "peer_tls_ca": a.PeerTLSCA, "msp_id": a.MSPID,
+		"admin_cert": a.AdminCert, "admin_key": a.AdminKey,
+	}
+}
+
+// Config turns the options into a client Config. withOrderer and withPeer
+// say which endpoints the state uses; extra are further peers.
+func (a CommonArgs) Config(withOrderer, withPeer bool, extra ...Endpoint) (Config, error) {
+	if a.Timeout <= 0 {
+		return Config{}, fmt.Errorf("timeout must be a positive number of seconds, got %d", a.Timeout)
+	}
+	cfg := Config{
+		MSPID: a.MSPID, AdminCert: a.AdminCert, AdminKey: a.AdminKey,
+		ClientTLSCert: a.ClientTLSCert, ClientTLSKey: a.ClientTLSKey,
+		ChannelID: a.ChannelID,
+		Timeout:   time.Duration(a.Timeout) * time.Second,
+	}
+	if withOrderer {
+		cfg.Orderer = &Endpoint{Address: a.Orderer, TLSCA: a.OrdererTLSCA, TLSHostname: a.OrdererTLSHostname}
+	}
+	if withPeer {
+		cfg.Peers = append(cfg.Peers, Endpoint{Address: a.Peer, TLSCA: a.PeerTLSCA, TLSHostname: a.PeerTLSHostname})
+		cfg.Peers = append(cfg.Peers, extra...)
+	}
+	return cfg, cfg.Validate()
+}

@@ -1,0 +1,242 @@
+package tests
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fabrun/fabrun/internal/channel"
+	"github.com/fabrun/fabrun/internal/module"
+)
+
+// chanModule runs fabric_channel through its Go API (the same Execute the
+// binary uses) and returns what Ansible would read.
+func chanModule(t testing.TB, args map[string]any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := module.Execute(channel.Spec(), b, channel.Run)
+	// Round-trip through JSON like Ansible does.
+	j, err := json.Marshal(out)
+	if err != nil {
+		t.Fatalf("module output is not JSON: %v", err)
+	}
+	var back map[string]any
+	json.Unmarshal(j, &back)
+	if strings.Contains(string(j), "PRIVATE KEY") {
+		t.Fatalf("module output shows a private key: %s", j)
+	}
+	return back
+}
+
+func chanMust(t testing.TB, args map[string]any, wantChanged bool) map[string]any {
+	t.Helper()
+	r := chanModule(t, args)
+	if f, _ := r["failed"].(bool); f {
+		t.Fatalf("fabric_channel %v failed: %v", args["state"], r["msg"])
+	}
+	if c, _ := r["changed"].(bool); c != wantChanged {
+		t.Fatalf("fabric_channel %v: changed=%v, want %v (%v)", args["state"], c, wantChanged, r["msg"])
+	}
+	return r
+}
+
+func chanFail(t testing.TB, args map[string]any, wantMsg ...string) map[string]any {
+	t.Helper()
+	r := chanModule(t, args)
+	if f, _ := r["failed"].(bool); !f {
+		t.Fatalf("fabric_channel %v succeeded, want failure: %v", args["state"], r)
+	}
+	msg, _ := r["msg"].(string)
+	t.Logf("fabric_channel %v failed as expected: %s", args["state"], msg)
+	for _, w := range wantMsg {
+		if !strings.Contains(msg, w) {
+			t.Fatalf("fabric_channel %v: message %q does not mention %q", args["state"], msg, w)
+		}
+	}
+	return r
+}
+
+// chanArgs are the common options for acting as org's admin.
+func (n *fabnet) chanArgs(org *fabnetOrg, state string, extra map[string]any) map[string]any {
+	a := map[string]any{
+		"state":          state,
+		"channel_id":     n.ChannelID,
+		"orderer":        n.Orderer.Addr,
+		"orderer_tls_ca": n.Orderer.TLSCA,
+		"msp_id":         org.MSPID,
+		"admin_cert":     org.AdminCert,
+		"admin_key":      org.AdminKey,
+	}
+	for k, v := range extra {
+		a[k] = v
+	}
+	return a
+}
+
+func peerArgs(p *fabnetPeer) map[string]any {
+	return map[string]any{"peer": p.Addr, "peer_tls_ca": p.TLSCA}
+}
+
+func mergeArgs(ms ...map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, m := range ms {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func TestChannelModule(t *testing.T) {
+	n := fabnetStart(t, fabnetOptions{Orgs: 2})
+	org1, org2 := n.Orgs[0], n.Orgs[1]
+	p1, p2 := org1.Peers[0], org2.Peers[0]
+	blockPath := filepath.Join(n.Dir, "out", "mychannel.block")
+
+	t.Run("validation", func(t *testing.T) {
+		chanFail(t, n.chanArgs(org1, "present", map[string]any{"block_path": blockPath}), "channel_tx")
+		chanFail(t, n.chanArgs(org1, "joined", nil), "peer", "block_path")
+		chanFail(t, n.chanArgs(org1, "present", map[string]any{"channel_tx": n.ChannelTx, "block_path": blockPath, "orderer": "nohost"}), "orderer must be host:port")
+		chanFail(t, n.chanArgs(org1, "present", map[string]any{"channel_tx": n.ChannelTx, "block_path": blockPath, "channel_id": "other"}), "creates channel \"mychannel\", not channel_id \"other\"")
+		chanFail(t, n.chanArgs(org1, "present", map[string]any{"channel_tx": n.ChannelTx, "block_path": blockPath, "admin_key": "/nonexistent/key"}), "admin_key")
+		chanFail(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": blockPath, "block": "latest"}), "block must be newest, oldest, config or a block number")
+		chanFail(t, n.chanArgs(org1, "gone", nil), "value of state must be one of")
+		if _, err := os.Stat(blockPath); err == nil {
+			t.Fatal("a failed task wrote the block file")
+		}
+	})
+
+	t.Run("present", func(t *testing.T) {
+		check := n.chanArgs(org1, "present", map[string]any{"channel_tx": n.ChannelTx, "block_path": blockPath, "_ansible_check_mode": true, "_ansible_diff": true})
+		r := chanMust(t, check, true)
+		if r["diff"] == nil {
+			t.Fatalf("check+diff mode gave no diff: %v", r)
+		}
+		if _, err := os.Stat(blockPath); err == nil {
+			t.Fatal("check mode wrote the block file")
+		}
+		start := time.Now()
+		args := n.chanArgs(org1, "present", map[string]any{"channel_tx": n.ChannelTx, "block_path": blockPath})
+		r = chanMust(t, args, true)
+		t.Logf("TIMING create channel: %s", time.Since(start))
+		if r["created"] != true {
+			t.Fatalf("created = %v", r["created"])
+		}
+		first, err := os.ReadFile(blockPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = chanMust(t, args, false)
+		if r["block_written"] != false {
+			t.Fatalf("second run rewrote the block: %v", r)
+		}
+		// A missing block file is fetched again (block 0), the channel unchanged.
+		os.Remove(blockPath)
+		r = chanMust(t, args, false)
+		if r["block_written"] != true {
+			t.Fatalf("missing file not restored: %v", r)
+		}
+		again, _ := os.ReadFile(blockPath)
+		if string(again) != string(first) {
+			t.Fatal("re-fetched genesis block differs from the saved one")
+		}
+		// Org2's admin sees the same channel.
+		chanMust(t, n.chanArgs(org2, "present", map[string]any{"channel_tx": n.ChannelTx, "block_path": blockPath}), false)
+	})
+
+	t.Run("joined", func(t *testing.T) {
+		args := mergeArgs(n.chanArgs(org1, "joined", map[string]any{"block_path": blockPath}), peerArgs(p1))
+		r := chanMust(t, mergeArgs(args, map[string]any{"_ansible_check_mode": true, "_ansible_diff": true}), true)
+		if r["diff"] == nil {
+			t.Fatalf("no diff: %v", r)
+		}
+		r = chanMust(t, mergeArgs(n.chanArgs(org1, "listed", nil), peerArgs(p1)), false)
+		if len(r["channels"].([]any)) != 0 {
+			t.Fatalf("check mode joined the peer: %v", r["channels"])
+		}
+		start := time.Now()
+		chanMust(t, args, true)
+		t.Logf("TIMING join channel: %s", time.Since(start))
+		r = chanMust(t, args, false)
+		if !jsonHas(r["channels"], "mychannel") {
+			t.Fatalf("channels = %v", r["channels"])
+		}
+		chanMust(t, mergeArgs(n.chanArgs(org2, "joined", map[string]any{"block_path": blockPath}), peerArgs(p2)), true)
+		// The real CLI agrees.
+		out := n.PeerCLI(p2, "channel", "list")
+		if out.Err != nil || !strings.Contains(out.Stdout, "mychannel") {
+			t.Fatalf("peer channel list: %v\n%s\n%s", out.Err, out.Stdout, out.Stderr)
+		}
+	})
+
+	t.Run("listed", func(t *testing.T) {
+		r := chanMust(t, mergeArgs(n.chanArgs(org1, "listed", nil), peerArgs(p1)), false)
+		if !jsonHas(r["channels"], "mychannel") || r["joined"] != true {
+			t.Fatalf("listed: %v", r)
+		}
+	})
+
+	t.Run("fetched", func(t *testing.T) {
+		dest := filepath.Join(n.Dir, "out", "fetched.block")
+		for _, which := range []string{"oldest", "0", "config"} {
+			r := chanMust(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "block": which}), which == "oldest")
+			if r["block_number"].(float64) != 0 {
+				t.Fatalf("block %s: number %v", which, r["block_number"])
+			}
+		}
+		genesis, _ := os.ReadFile(blockPath)
+		got, _ := os.ReadFile(dest)
+		if string(got) != string(genesis) {
+			t.Fatal("fetched oldest block differs from the genesis block saved by state=present")
+		}
+		chanMust(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "block": "newest"}), false)
+		chanFail(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "block": "99"}), "block 99")
+		chanFail(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "channel_id": "nochannel"}), "does not exist")
+	})
+
+	t.Run("anchors_updated", func(t *testing.T) {
+		args := n.chanArgs(org1, "anchors_updated", map[string]any{"anchors_tx": org1.AnchorTx})
+		r := chanMust(t, mergeArgs(args, map[string]any{"_ansible_check_mode": true, "_ansible_diff": true}), true)
+		if r["diff"] == nil {
+			t.Fatalf("no diff: %v", r)
+		}
+		r = chanMust(t, args, true)
+		if !jsonHas(r["anchor_peers"], p1.Addr) {
+			t.Fatalf("anchor_peers = %v", r["anchor_peers"])
+		}
+		chanMust(t, args, false)
+		chanMust(t, n.chanArgs(org2, "anchors_updated", map[string]any{"anchors_tx": org2.AnchorTx}), true)
+		// The newest block is now a config block.
+		dest := filepath.Join(n.Dir, "out", "config.block")
+		r = chanMust(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "block": "config"}), true)
+		if r["block_number"].(float64) != 2 {
+			t.Fatalf("config block number %v, want 2", r["block_number"])
+		}
+		chanFail(t, n.chanArgs(org1, "anchors_updated", map[string]any{"anchors_tx": n.ChannelTx}), "anchors_tx")
+	})
+
+	t.Run("stopped peer", func(t *testing.T) {
+		n.StopPeer(p2)
+		start := time.Now()
+		chanFail(t, mergeArgs(n.chanArgs(org2, "joined", map[string]any{"block_path": blockPath, "timeout": 10}), peerArgs(p2)), p2.Addr)
+		t.Logf("join against a stopped peer failed after %s", time.Since(start))
+		n.StartPeer(p2)
+		chanMust(t, mergeArgs(n.chanArgs(org2, "joined", map[string]any{"block_path": blockPath}), peerArgs(p2)), false)
+	})
+}
+
+func jsonHas(list any, s string) bool {
+	l, _ := list.([]any)
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
