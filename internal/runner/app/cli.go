@@ -1,0 +1,200 @@
+// Package app is fabrun's command line: flags (urfave/cli), the commands
+// (deploy, verify, status, teardown, plan, check) and their exit codes.
+// runner/main.go only calls Main.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/fabrun/fabrun/internal/report"
+)
+
+// Options are the parsed command line.
+type Options struct {
+	Command    string
+	Home       string
+	Inventory  string
+	ExtraVars  []string
+	Limit      string
+	Tags       string
+	Check      bool
+	Verbose    int
+	Forks      int
+	JSON       bool
+	Yes        bool
+	DeleteData bool
+	NoVerify   bool
+	Org        string
+	Peer       string
+}
+
+// Runner runs a parsed command and returns its exit code.
+type Runner func(ctx context.Context, o *Options, io IO) int
+
+// IO is where a command reads and writes.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// exitCode carries a command's exit code through urfave/cli.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
+
+func commonFlags(o *Options) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `PATH` (default: inventory/local of the checkout)",
+			EnvVars: []string{"FABRUN_INVENTORY"}, Destination: &o.Inventory},
+		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "extra variables `k=v`, JSON or @file, as ansible-playbook takes them (repeatable)"},
+		&cli.StringFlag{Name: "home", Usage: "the fabrun checkout `DIR` (default: $FABRUN_HOME, the binary's checkout, or the working directory)",
+			Destination: &o.Home},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show Ansible's full output; repeat for more (-vvv)", Count: &o.Verbose},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON document at the end (progress goes to stderr)", Destination: &o.JSON},
+	}
+}
+
+func playFlags(o *Options) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "limit", Aliases: []string{"l"}, Usage: "limit the run to `HOSTS` (an Ansible pattern)", Destination: &o.Limit},
+		&cli.StringFlag{Name: "tags", Aliases: []string{"t"}, Usage: "only run tasks tagged `TAGS`", Destination: &o.Tags},
+		&cli.IntFlag{Name: "forks", Aliases: []string{"f"}, Usage: "parallel hosts (`N`)", Destination: &o.Forks},
+	}
+}
+
+func verifyFlags(o *Options) []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "org", Usage: "org whose Admin verifies (`GROUP`, name or MSP ID; default: the first org)", Destination: &o.Org},
+		&cli.StringFlag{Name: "peer", Usage: "the peer that endorses and is read first (`FQDN`; default: the org's first peer)", Destination: &o.Peer},
+	}
+}
+
+// NewApp builds the command line; run is called with the parsed options.
+func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
+	action := func(name string) cli.ActionFunc {
+		return func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("fabrun %s takes no arguments, got %q", name, strings.Join(c.Args().Slice(), " "))
+			}
+			o.Command = name
+			o.ExtraVars = c.StringSlice("extra-vars")
+			if o.Forks < 0 {
+				return fmt.Errorf("--forks must be positive")
+			}
+			if code := run(ctx, o, stdio); code != 0 {
+				return exitCode(code)
+			}
+			return nil
+		}
+	}
+	flags := func(groups ...[]cli.Flag) []cli.Flag {
+		var out []cli.Flag
+		for _, g := range groups {
+			out = append(out, g...)
+		}
+		return out
+	}
+	return &cli.App{
+		Name:  "fabrun",
+		Usage: "deploy, verify and operate a Hyperledger Fabric network with Kafka ordering",
+		Description: "Exit codes: 0 success, 1 usage or internal error, 2 a playbook failed (deploy, teardown, plan),\n" +
+			"3 verification failed or status found unhealthy nodes, 4 preflight errors, 5 cancelled, 130 interrupted.",
+		Reader:                 stdio.In,
+		Writer:                 stdio.Out,
+		ErrWriter:              stdio.Err,
+		HideHelpCommand:        true,
+		UseShortOptionHandling: true,
+		ExitErrHandler:         func(*cli.Context, error) {},
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return fmt.Errorf("unknown command %q (try fabrun --help)", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+		Commands: []*cli.Command{
+			{
+				Name:  "deploy",
+				Usage: "preflight, run site.yml, then verify the chaincode through the Fabric SDK",
+				Flags: flags(commonFlags(o), playFlags(o), verifyFlags(o), []cli.Flag{
+					&cli.BoolFlag{Name: "check", Aliases: []string{"C"}, Usage: "check mode: report what would change, do not verify", Destination: &o.Check},
+					&cli.BoolFlag{Name: "no-verify", Usage: "skip the verification step", Destination: &o.NoVerify},
+				}),
+				HideHelpCommand: true,
+				Action:          action("deploy"),
+			},
+			{
+				Name:            "verify",
+				Usage:           "query the chaincode, move 10 from a to b, and check two peers agree",
+				Flags:           flags(commonFlags(o), verifyFlags(o)),
+				HideHelpCommand: true,
+				Action:          action("verify"),
+			},
+			{
+				Name:            "status",
+				Usage:           "each node's health: ZooKeeper mode, Kafka brokers and topics, orderer and peer healthz, block heights",
+				Flags:           commonFlags(o),
+				HideHelpCommand: true,
+				Action:          action("status"),
+			},
+			{
+				Name:  "teardown",
+				Usage: "stop every service (teardown.yml); --delete-data also deletes the data",
+				Flags: flags(commonFlags(o), playFlags(o), []cli.Flag{
+					&cli.BoolFlag{Name: "delete-data", Usage: "delete ledgers, Kafka and ZooKeeper data and the generated material", Destination: &o.DeleteData},
+					&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask before deleting data", Destination: &o.Yes},
+				}),
+				HideHelpCommand: true,
+				Action:          action("teardown"),
+			},
+			{
+				Name:            "plan",
+				Usage:           "what a deploy would change: site.yml in check and diff mode, summarised per host",
+				Flags:           flags(commonFlags(o), playFlags(o)),
+				HideHelpCommand: true,
+				Action:          action("plan"),
+			},
+			{
+				Name:            "check",
+				Usage:           "preflight alone: inventory, built files, Kafka and ZooKeeper settings (contacts no host)",
+				Flags:           commonFlags(o),
+				HideHelpCommand: true,
+				Action:          action("check"),
+			},
+		},
+	}
+}
+
+// Parse runs the command line with run and returns the exit code: the
+// command's, or ExitUsage for a bad command line.
+func Parse(ctx context.Context, args []string, run Runner, stdio IO) int {
+	o := &Options{}
+	app := NewApp(o, run, stdio, ctx)
+	err := app.Run(args)
+	var code exitCode
+	switch {
+	case err == nil:
+		return report.ExitOK
+	case errors.As(err, &code):
+		return int(code)
+	default:
+		fmt.Fprintf(stdio.Err, "fabrun: %v\n", err)
+		return report.ExitUsage
+	}
+}
+
+// Main is fabrun's main: it parses os.Args and runs the command with
+// Ctrl-C cancelling it.
+func Main() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Parse(ctx, os.Args, Run, IO{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+}

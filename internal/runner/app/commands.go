@@ -1,0 +1,478 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fabrun/fabrun/internal/preflight"
+	"github.com/fabrun/fabrun/internal/report"
+	"github.com/fabrun/fabrun/internal/runner/fabnet"
+	"github.com/fabrun/fabrun/internal/runner/playbook"
+	"github.com/fabrun/fabrun/internal/status"
+	"github.com/fabrun/fabrun/internal/verify"
+)
+
+// session is one command's run.
+type session struct {
+	ctx    context.Context
+	o      *Options
+	io     IO
+	out    io.Writer // human output: stdout, or stderr with --json
+	prog   *report.Progress
+	doc    *report.Document
+	home   string
+	tools  Tools
+	loaded *Loaded
+	start  time.Time
+}
+
+// Run runs a parsed command: the Runner main uses.
+func Run(ctx context.Context, o *Options, stdio IO) int {
+	s := &session{ctx: ctx, o: o, io: stdio, out: stdio.Out, start: time.Now()}
+	if o.JSON {
+		s.out = stdio.Err
+	}
+	tty := isTerminal(s.out)
+	s.prog = &report.Progress{W: s.out, TTY: tty, Quiet: o.Verbose > 0}
+	s.doc = &report.Document{Command: o.Command, Started: s.start, Check: o.Check}
+	code := s.run()
+	s.prog.Close()
+	if ctx.Err() != nil && code != report.ExitOK {
+		code = report.ExitInterrupt
+		if s.doc.Error == "" {
+			s.doc.Error = "interrupted"
+		}
+	}
+	s.doc.ExitCode = code
+	s.doc.OK = code == report.ExitOK
+	s.doc.Seconds = float64(time.Since(s.start).Milliseconds()) / 1000
+	s.doc.Phases = s.prog.Phases
+	if o.JSON {
+		if err := report.WriteJSON(stdio.Out, s.doc); err != nil {
+			fmt.Fprintf(stdio.Err, "fabrun: writing JSON: %v\n", err)
+		}
+	}
+	return code
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+}
+
+func (s *session) println(format string, args ...any) {
+	s.prog.Println(fmt.Sprintf(format, args...))
+}
+
+func (s *session) lines(ls []string) {
+	for _, l := range ls {
+		s.prog.Println(l)
+	}
+}
+
+// fail records the one-sentence reason and prints it.
+func (s *session) fail(code int, format string, args ...any) int {
+	msg := fmt.Sprintf(format, args...)
+	if s.doc.Error == "" {
+		s.doc.Error = msg
+	}
+	s.println("fabrun %s: %s", s.o.Command, msg)
+	return code
+}
+
+func (s *session) run() int {
+	if err := s.setup(); err != nil {
+		return s.fail(report.ExitUsage, "%v", err)
+	}
+	switch s.o.Command {
+	case "deploy":
+		return s.deploy()
+	case "verify":
+		return s.verifyCmd()
+	case "status":
+		return s.statusCmd()
+	case "teardown":
+		return s.teardown()
+	case "plan":
+		return s.plan()
+	case "check":
+		return s.check()
+	}
+	return s.fail(report.ExitUsage, "unknown command %q", s.o.Command)
+}
+
+func (s *session) setup() error {
+	exe, _ := os.Executable()
+	cwd, _ := os.Getwd()
+	home, err := FindHome(s.o.Home, os.Getenv("FABRUN_HOME"), exe, cwd)
+	if err != nil {
+		return err
+	}
+	s.home = home
+	s.tools = FindTools(home)
+	if s.o.Inventory == "" {
+		s.o.Inventory = DefaultInventory(home)
+	} else if abs, err := filepath.Abs(s.o.Inventory); err == nil {
+		s.o.Inventory = abs
+	}
+	if _, err := os.Stat(s.o.Inventory); err != nil {
+		return fmt.Errorf("inventory %s: %v", s.o.Inventory, err)
+	}
+	s.doc.Home, s.doc.Inventory = home, s.o.Inventory
+	return nil
+}
+
+// load reads the inventory (once).
+func (s *session) load() error {
+	if s.loaded != nil {
+		return nil
+	}
+	l, err := LoadInventory(s.ctx, s.home, s.tools, s.o.Inventory, s.o.ExtraVars)
+	if err != nil {
+		return err
+	}
+	s.loaded = l
+	return nil
+}
+
+// preflight runs the checks as the first phase; false stops the command.
+func (s *session) preflight() bool {
+	s.prog.Begin("preflight")
+	if err := s.load(); err != nil {
+		s.prog.End(false, "cannot read the inventory")
+		s.fail(report.ExitPreflight, "%v", err)
+		return false
+	}
+	rep := preflight.Check(preflight.Input{
+		Home: s.home, Inventory: s.loaded.Inventory, Topology: s.loaded.Topology,
+		Problems: s.loaded.Problems, AnsiblePlaybook: s.tools.AnsiblePlaybook,
+	})
+	s.doc.Preflight = rep
+	s.prog.End(rep.OK(), report.PreflightDetail(rep))
+	s.lines(report.PreflightLines(rep))
+	if !rep.OK() {
+		s.fail(report.ExitPreflight, "preflight found %d error(s); nothing was changed", len(rep.Of(preflight.Error)))
+		return false
+	}
+	return true
+}
+
+// playbook runs one playbook with progress, and reports a failure.
+func (s *session) playbook(name string, check, diff bool, extra ...string) (*playbook.Result, bool) {
+	env := ChildEnv(s.home)
+	opts := playbook.Options{
+		Home: s.home, AnsiblePlaybook: s.tools.AnsiblePlaybook, Inventory: s.o.Inventory,
+		ExtraVars: append(append([]string(nil), s.o.ExtraVars...), extra...),
+		Limit:     s.o.Limit, Tags: s.o.Tags, Check: check, Diff: diff, Verbose: s.o.Verbose, Forks: s.o.Forks,
+		Env: env, Log: filepath.Join(s.home, "build", "log", "fabrun-"+strings.TrimSuffix(name, ".yml")+".log"),
+		OnEvent: s.prog.PlaybookEvents(),
+	}
+	if s.o.Verbose > 0 {
+		opts.Human = s.out
+		opts.Color = isTerminal(s.out)
+	}
+	res, err := playbook.Run(s.ctx, opts, name)
+	if err != nil {
+		s.fail(report.ExitDeploy, "cannot run %s: %v", name, err)
+		return nil, false
+	}
+	s.prog.FinishPlaybook(res)
+	s.doc.Playbook = res
+	s.doc.Failures = res.Failures
+	if !res.OK() {
+		s.lines(report.FailureLines(res))
+		what := "ansible-playbook failed"
+		if len(res.Failures) > 0 {
+			f := res.Failures[0]
+			what = fmt.Sprintf("task %q failed on %s", f.Task, f.Host)
+		}
+		s.fail(report.ExitDeploy, "%s: %s", name, what)
+		return res, false
+	}
+	return res, true
+}
+
+func (s *session) deploy() int {
+	if !s.preflight() {
+		return report.ExitPreflight
+	}
+	res, ok := s.playbook("site.yml", s.o.Check, s.o.Check)
+	if !ok {
+		return report.ExitDeploy
+	}
+	if s.o.Check {
+		s.prog.Skip("verify", "check mode")
+		s.doc.Plan = res.Changes
+		s.lines(report.PlanLines(res))
+		return report.ExitOK
+	}
+	if s.o.NoVerify {
+		s.prog.Skip("verify", "--no-verify")
+		s.println("deployed in %s (not verified)", report.FormatDuration(time.Since(s.start)))
+		return report.ExitOK
+	}
+	out, ok := s.verify()
+	if !ok {
+		return report.ExitVerify
+	}
+	changed := "no change"
+	if n := res.TotalChanged(); n > 0 {
+		changed = fmt.Sprintf("%d changes", n)
+	}
+	s.println("")
+	s.println("Deployed and verified in %s (%s):", report.FormatDuration(time.Since(s.start)), changed)
+	s.lines(report.SummaryLines(s.doc.Network, out, s.doc.Heights, s.prog.Phases))
+	return report.ExitOK
+}
+
+// network summarises the topology for the report.
+func (s *session) network(chaincode, version string) *report.NetworkSummary {
+	t := s.loaded.Topology
+	n := &report.NetworkSummary{Channel: t.Channel, Chaincode: chaincode, Version: version}
+	for _, o := range t.Orderers {
+		n.Orderers = append(n.Orderers, o.FQDN)
+	}
+	for _, b := range t.Brokers {
+		n.Brokers = append(n.Brokers, b.ID)
+	}
+	for _, z := range t.ZooKeepers {
+		n.ZooKeeper = append(n.ZooKeeper, z.ID)
+	}
+	for _, p := range t.Peers() {
+		n.Peers = append(n.Peers, p.FQDN)
+	}
+	return n
+}
+
+// verify moves 10 from a to b through the SDK and reads it back on the
+// org's peers, then reads every peer's block height (a peer that answers
+// has joined the channel).
+func (s *session) verify() (*verify.Outcome, bool) {
+	s.prog.Begin("verify")
+	if err := s.load(); err != nil {
+		s.prog.End(false, "cannot read the inventory")
+		s.fail(report.ExitVerify, "%v", err)
+		return nil, false
+	}
+	if len(s.loaded.Problems) > 0 {
+		s.prog.End(false, "inventory problems")
+		s.lines(report.PreflightLines(&preflight.Report{Findings: preflight.CheckTopology(s.loaded.Problems)}))
+		s.fail(report.ExitVerify, "the inventory does not describe a complete network")
+		return nil, false
+	}
+	t := s.loaded.Topology
+	opts := verify.Defaults()
+	opts.Chaincode = s.loaded.Var("chaincode_name", opts.Chaincode)
+	opts.Version = s.loaded.Var("chaincode_version", opts.Version)
+	opts.Channel = t.Channel
+	s.doc.Network = s.network(opts.Chaincode, opts.Version)
+
+	s.prog.Task("connecting through the Fabric SDK")
+	net, err := fabnet.Open(t, fabnet.Options{Org: s.o.Org, Primary: s.o.Peer, Chaincode: opts.Chaincode, Timeout: time.Minute})
+	if err != nil {
+		s.prog.End(false, "cannot connect")
+		s.fail(report.ExitVerify, "verify: %v", err)
+		return nil, false
+	}
+	defer net.Close()
+	// Read from the acting org's peers, the primary first.
+	primary, _ := t.FindPeer(net.Primary())
+	opts.Peers = []string{primary.FQDN}
+	for _, p := range t.Peers() {
+		if p.Org == primary.Org && p.FQDN != primary.FQDN {
+			opts.Peers = append(opts.Peers, p.FQDN)
+		}
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, 5*time.Minute)
+	defer cancel()
+	s.prog.Task(fmt.Sprintf("query %s and %s, move %d", opts.From, opts.To, opts.Amount))
+	out, err := verify.Run(ctx, net, opts)
+	s.doc.Verify = out
+
+	// Every peer's height: it answers only once joined.
+	s.prog.Task("block heights")
+	s.doc.Heights = map[string]uint64{}
+	if err == nil {
+		for _, p := range t.Peers() {
+			h, herr := net.Height(ctx, p.FQDN)
+			c := verify.Check{Name: fmt.Sprintf("%s joined %s", p.FQDN, t.Channel), OK: herr == nil}
+			if herr != nil {
+				c.Detail = herr.Error()
+			} else {
+				c.Detail = fmt.Sprintf("height %d", h)
+				s.doc.Heights[p.FQDN] = h
+			}
+			out.Checks = append(out.Checks, c)
+		}
+		out.OK = len(out.Failed()) == 0
+	}
+	if err != nil || !out.OK {
+		s.prog.End(false, report.VerifyDetail(out))
+		s.lines(report.VerifyLines(out))
+		if err != nil {
+			s.fail(report.ExitVerify, "verification failed: %v", err)
+		} else {
+			s.fail(report.ExitVerify, "verification failed: %s", out.Failed()[0].Name)
+		}
+		return out, false
+	}
+	s.prog.End(true, report.VerifyDetail(out))
+	if s.o.Verbose > 0 {
+		s.lines(report.VerifyLines(out))
+	}
+	return out, true
+}
+
+func (s *session) verifyCmd() int {
+	out, ok := s.verify()
+	if !ok {
+		return report.ExitVerify
+	}
+	s.println("")
+	s.println("Verified in %s:", report.FormatDuration(time.Since(s.start)))
+	s.lines(report.SummaryLines(s.doc.Network, out, s.doc.Heights, nil))
+	return report.ExitOK
+}
+
+func (s *session) statusCmd() int {
+	s.prog.Begin("status")
+	if err := s.load(); err != nil {
+		s.prog.End(false, "cannot read the inventory")
+		return s.fail(report.ExitPreflight, "%v", err)
+	}
+	if len(s.loaded.Problems) > 0 {
+		s.prog.End(false, "inventory problems")
+		s.lines(report.PreflightLines(&preflight.Report{Findings: preflight.CheckTopology(s.loaded.Problems)}))
+		return s.fail(report.ExitPreflight, "the inventory does not describe a complete network")
+	}
+	t := s.loaded.Topology
+	opts := status.Options{
+		Topics: uniq(s.loaded.Var("artifacts_system_channel", "system-channel"), t.Channel),
+	}
+	if settings, _ := preflight.Effective(s.loaded.Inventory, t); settings != nil && len(settings.Brokers) > 0 &&
+		!settings.Brokers[0].MinInsyncReplicas.Invalid {
+		opts.MinInsync = int(settings.Brokers[0].MinInsyncReplicas.Value)
+	}
+	net, err := fabnet.Open(t, fabnet.Options{Org: s.o.Org, Timeout: 20 * time.Second})
+	if err != nil {
+		opts.HeightsErr = err
+	} else {
+		defer net.Close()
+		opts.Heights = net
+	}
+	s.prog.Task("checking every node")
+	r := status.Collect(s.ctx, t, opts)
+	s.doc.Status = r
+	bad := len(r.Unhealthy())
+	detail := fmt.Sprintf("%d checks", len(r.Nodes))
+	if bad > 0 {
+		detail = fmt.Sprintf("%d of %d checks not healthy", bad, len(r.Nodes))
+	}
+	s.prog.End(r.Healthy, detail)
+	s.lines(report.StatusLines(r))
+	if !r.Healthy {
+		return s.fail(report.ExitVerify, "%d of %d checks not healthy", bad, len(r.Nodes))
+	}
+	return report.ExitOK
+}
+
+func uniq(xs ...string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if x != "" && !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// confirm asks a yes/no question on the terminal. Without a terminal it
+// answers no (and says why).
+func (s *session) confirm(question string) (bool, string) {
+	in := s.io.In
+	if f, ok := in.(*os.File); ok {
+		st, err := f.Stat()
+		if err != nil || st.Mode()&os.ModeCharDevice == 0 {
+			return false, "standard input is not a terminal: pass --yes to delete data"
+		}
+	}
+	if in == nil {
+		return false, "no standard input: pass --yes to delete data"
+	}
+	fmt.Fprintf(s.io.Err, "%s [y/N] ", question)
+	line, _ := bufio.NewReader(in).ReadString('\n')
+	switch strings.ToLower(strings.TrimSpace(line)) {
+	case "y", "yes":
+		return true, ""
+	}
+	return false, "not confirmed"
+}
+
+func (s *session) teardown() int {
+	var extra []string
+	if s.o.DeleteData {
+		if !s.o.Yes {
+			ok, why := s.confirm(fmt.Sprintf("Stop every service of %s and DELETE its data (ledgers, Kafka and ZooKeeper data)?", s.o.Inventory))
+			if !ok {
+				return s.fail(report.ExitCancelled, "teardown cancelled: %s", why)
+			}
+		}
+		extra = append(extra, "teardown_delete_data=true")
+	}
+	if s.tools.AnsiblePlaybook == "" {
+		return s.fail(report.ExitUsage, "ansible-playbook not found (run `make venv`)")
+	}
+	if _, ok := s.playbook("teardown.yml", false, false, extra...); !ok {
+		return report.ExitDeploy
+	}
+	if s.o.DeleteData {
+		s.println("stopped every service and deleted the data")
+	} else {
+		s.println("stopped every service (data kept; --delete-data removes it)")
+	}
+	return report.ExitOK
+}
+
+func (s *session) plan() int {
+	if !s.preflight() {
+		return report.ExitPreflight
+	}
+	res, ok := s.playbook("site.yml", true, true)
+	if res != nil {
+		s.doc.Plan = res.Changes
+	}
+	if !ok {
+		s.println("note: check mode cannot run tasks that depend on changes not made yet; the plan above stops there")
+		return report.ExitDeploy
+	}
+	s.lines(report.PlanLines(res))
+	return report.ExitOK
+}
+
+func (s *session) check() int {
+	if !s.preflight() {
+		return report.ExitPreflight
+	}
+	w := len(s.doc.Preflight.Of(preflight.Warning))
+	s.println("preflight passed for %s (%s)", s.o.Inventory, pluralS(w, "warning"))
+	return report.ExitOK
+}
+
+func pluralS(n int, w string) string {
+	if n == 1 {
+		return "1 " + w
+	}
+	return fmt.Sprintf("%d %ss", n, w)
+}

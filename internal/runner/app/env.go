@@ -1,0 +1,180 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/fabrun/fabrun/internal/inventory"
+)
+
+// IsHome is true for a checkout root: ansible.cfg and playbooks/.
+func IsHome(dir string) bool {
+	if dir == "" {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(dir, "playbooks"))
+	if err != nil || !st.IsDir() {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(dir, "ansible.cfg"))
+	return err == nil
+}
+
+// FindHome finds the repository root: the --home flag, then $FABRUN_HOME,
+// then the checkout the binary was built into (<root>/build/bin/fabrun),
+// then the working directory and its parents.
+func FindHome(flag, env, exe, cwd string) (string, error) {
+	for _, c := range []struct{ what, dir string }{{"--home", flag}, {"FABRUN_HOME", env}} {
+		if c.dir == "" {
+			continue
+		}
+		abs, err := filepath.Abs(c.dir)
+		if err != nil {
+			return "", err
+		}
+		if !IsHome(abs) {
+			return "", fmt.Errorf("%s %s is not a fabrun checkout (no ansible.cfg and playbooks/)", c.what, c.dir)
+		}
+		return abs, nil
+	}
+	if exe != "" {
+		if real, err := filepath.EvalSymlinks(exe); err == nil {
+			exe = real
+		}
+		dir := filepath.Dir(exe)
+		if filepath.Base(dir) == "bin" && filepath.Base(filepath.Dir(dir)) == "build" {
+			if root := filepath.Dir(filepath.Dir(dir)); IsHome(root) {
+				return root, nil
+			}
+		}
+	}
+	for dir := cwd; dir != ""; {
+		if IsHome(dir) {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	return "", errors.New("cannot find the fabrun checkout: run from inside it, or set --home or FABRUN_HOME")
+}
+
+// Tools are the Ansible programs the runner uses.
+type Tools struct {
+	AnsiblePlaybook  string
+	AnsibleInventory string
+}
+
+// FindTools prefers the checkout's venv (build/venv/bin), then PATH.
+// A missing tool is "" (preflight reports it).
+func FindTools(home string) Tools {
+	find := func(name string) string {
+		p := filepath.Join(home, "build", "venv", "bin", name)
+		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
+			return p
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+		return ""
+	}
+	return Tools{AnsiblePlaybook: find("ansible-playbook"), AnsibleInventory: find("ansible-inventory")}
+}
+
+// ChildEnv is the environment Ansible runs with: the checkout's
+// ansible.cfg, and its venv and Fabric binaries first on PATH.
+func ChildEnv(home string) map[string]string {
+	path := strings.Join([]string{
+		filepath.Join(home, "build", "venv", "bin"),
+		filepath.Join(home, "build", "fabric", "bin"),
+		os.Getenv("PATH"),
+	}, string(os.PathListSeparator))
+	return map[string]string{
+		"ANSIBLE_CONFIG": filepath.Join(home, "ansible.cfg"),
+		"PATH":           path,
+	}
+}
+
+func envList(m map[string]string) []string {
+	var out []string
+	for k, v := range m {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// DefaultInventory is the local inventory of the checkout.
+func DefaultInventory(home string) string { return filepath.Join(home, "inventory", "local") }
+
+// roleOrder loads every role's defaults, the shared topology role last so
+// its network-wide values win.
+func roleOrder(home string) []string {
+	entries, err := os.ReadDir(filepath.Join(home, "roles"))
+	if err != nil {
+		return nil
+	}
+	var roles []string
+	for _, e := range entries {
+		if e.IsDir() && e.Name() != "topology" {
+			roles = append(roles, e.Name())
+		}
+	}
+	sort.Strings(roles)
+	return append(roles, "topology")
+}
+
+// Loaded is an inventory as the playbooks will see it.
+type Loaded struct {
+	Inventory *inventory.Inventory
+	Topology  *inventory.Topology
+	Problems  []error
+}
+
+// LoadInventory parses the inventory with ansible-inventory (no host is
+// contacted), adds every role's defaults below it and the extra vars above.
+func LoadInventory(ctx context.Context, home string, tools Tools, source string, extra []string) (*Loaded, error) {
+	if tools.AnsibleInventory == "" {
+		return nil, errors.New("ansible-inventory not found (run `make venv`)")
+	}
+	inv, err := inventory.Load(ctx, tools.AnsibleInventory, source, envList(ChildEnv(home)))
+	if err != nil {
+		return nil, err
+	}
+	if err := inv.LoadRoleDefaults(home, roleOrder(home)...); err != nil {
+		return nil, err
+	}
+	cwd, _ := os.Getwd()
+	if err := inv.AddExtraVars(extra, cwd); err != nil {
+		return nil, err
+	}
+	inv.Magic["playbook_dir"] = filepath.Join(home, "playbooks")
+	inv.Magic["ansible_playbook_python"] = filepath.Join(home, "build", "venv", "bin", "python3")
+	topo, problems := inv.Topology()
+	return &Loaded{Inventory: inv, Topology: topo, Problems: problems}, nil
+}
+
+// Var is a play-level variable (from the first host) or def.
+func (l *Loaded) Var(name, def string) string {
+	host := ""
+	if hs := l.Inventory.Hosts(); len(hs) > 0 {
+		host = hs[0]
+	}
+	v, ok, err := l.Inventory.Var(host, name)
+	if err != nil || !ok {
+		return def
+	}
+	s := fmt.Sprint(v)
+	if s == "" {
+		return def
+	}
+	return s
+}
