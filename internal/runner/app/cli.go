@@ -86,6 +86,9 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 				return fmt.Errorf("fabrun %s takes no arguments, got %q", name, strings.Join(c.Args().Slice(), " "))
 			}
 			o.Command = name
+			if o.Verbose < 0 { // urfave/cli counts an absent flag as -1
+				o.Verbose = 0
+			}
 			o.ExtraVars = c.StringSlice("extra-vars")
 			if o.Forks < 0 {
 				return fmt.Errorf("--forks must be positive")
@@ -122,8 +125,9 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 		},
 		Commands: []*cli.Command{
 			{
-				Name:  "deploy",
-				Usage: "preflight, run site.yml, then verify the chaincode through the Fabric SDK",
+				Name:      "deploy",
+				UsageText: "fabrun deploy [options]",
+				Usage:     "preflight, run site.yml, then verify the chaincode through the Fabric SDK",
 				Flags: flags(commonFlags(o), playFlags(o), verifyFlags(o), []cli.Flag{
 					&cli.BoolFlag{Name: "check", Aliases: []string{"C"}, Usage: "check mode: report what would change, do not verify", Destination: &o.Check},
 					&cli.BoolFlag{Name: "no-verify", Usage: "skip the verification step", Destination: &o.NoVerify},
@@ -133,6 +137,7 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 			},
 			{
 				Name:            "verify",
+				UsageText:       "fabrun verify [options]",
 				Usage:           "query the chaincode, move 10 from a to b, and check two peers agree",
 				Flags:           flags(commonFlags(o), verifyFlags(o)),
 				HideHelpCommand: true,
@@ -140,14 +145,16 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 			},
 			{
 				Name:            "status",
+				UsageText:       "fabrun status [options]",
 				Usage:           "each node's health: ZooKeeper mode, Kafka brokers and topics, orderer and peer healthz, block heights",
 				Flags:           commonFlags(o),
 				HideHelpCommand: true,
 				Action:          action("status"),
 			},
 			{
-				Name:  "teardown",
-				Usage: "stop every service (teardown.yml); --delete-data also deletes the data",
+				Name:      "teardown",
+				UsageText: "fabrun teardown [options]",
+				Usage:     "stop every service (teardown.yml); --delete-data also deletes the data",
 				Flags: flags(commonFlags(o), playFlags(o), []cli.Flag{
 					&cli.BoolFlag{Name: "delete-data", Usage: "delete ledgers, Kafka and ZooKeeper data and the generated material", Destination: &o.DeleteData},
 					&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask before deleting data", Destination: &o.Yes},
@@ -157,6 +164,7 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 			},
 			{
 				Name:            "plan",
+				UsageText:       "fabrun plan [options]",
 				Usage:           "what a deploy would change: site.yml in check and diff mode, summarised per host",
 				Flags:           flags(commonFlags(o), playFlags(o)),
 				HideHelpCommand: true,
@@ -164,6 +172,7 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 			},
 			{
 				Name:            "check",
+				UsageText:       "fabrun check [options]",
 				Usage:           "preflight alone: inventory, built files, Kafka and ZooKeeper settings (contacts no host)",
 				Flags:           commonFlags(o),
 				HideHelpCommand: true,

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/fabrun/fabrun/internal/preflight"
 	"github.com/fabrun/fabrun/internal/report"
 	"github.com/fabrun/fabrun/internal/runner/fabnet"
@@ -63,11 +65,13 @@ func Run(ctx context.Context, o *Options, stdio IO) int {
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb"
+	return ok && isTTY(f) && os.Getenv("TERM") != "dumb"
+}
+
+// isTTY is true for a terminal (not merely a character device such as /dev/null).
+func isTTY(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 func (s *session) println(format string, args ...any) {
@@ -402,11 +406,8 @@ func uniq(xs ...string) []string {
 // answers no (and says why).
 func (s *session) confirm(question string) (bool, string) {
 	in := s.io.In
-	if f, ok := in.(*os.File); ok {
-		st, err := f.Stat()
-		if err != nil || st.Mode()&os.ModeCharDevice == 0 {
-			return false, "standard input is not a terminal: pass --yes to delete data"
-		}
+	if f, ok := in.(*os.File); ok && !isTTY(f) {
+		return false, "standard input is not a terminal: pass --yes to delete data"
 	}
 	if in == nil {
 		return false, "no standard input: pass --yes to delete data"

@@ -1,0 +1,269 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/fabrun/fabrun/internal/report"
+)
+
+func parse(t *testing.T, args ...string) (*Options, int, string) {
+	t.Helper()
+	var got *Options
+	run := func(_ context.Context, o *Options, _ IO) int {
+		cp := *o
+		got = &cp
+		return 0
+	}
+	var out, errb bytes.Buffer
+	code := Parse(context.Background(), append([]string{"fabrun"}, args...), run, IO{In: strings.NewReader(""), Out: &out, Err: &errb})
+	return got, code, out.String() + errb.String()
+}
+
+func TestParseCommands(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want *Options
+	}{
+		{"deploy defaults", []string{"deploy"}, &Options{Command: "deploy"}},
+		{"deploy everything", []string{"deploy", "-i", "inventory/production", "-e", "a=1", "-e", "b=2 c=3", "--limit", "kafka",
+			"--tags", "config", "--check", "-vvv", "--forks", "3", "--json", "--no-verify", "--org", "org2", "--peer", "peer1.org2.example.com"},
+			&Options{Command: "deploy", Inventory: "inventory/production", ExtraVars: []string{"a=1", "b=2 c=3"}, Limit: "kafka",
+				Tags: "config", Check: true, Verbose: 3, Forks: 3, JSON: true, NoVerify: true, Org: "org2", Peer: "peer1.org2.example.com"}},
+		{"short flags", []string{"deploy", "-l", "server214", "-t", "kafka", "-C", "-f", "2", "-v", "-v"},
+			&Options{Command: "deploy", Limit: "server214", Tags: "kafka", Check: true, Forks: 2, Verbose: 2}},
+		{"long inventory and extra vars", []string{"deploy", "--inventory=inv", "--extra-vars", "@vars.yml"},
+			&Options{Command: "deploy", Inventory: "inv", ExtraVars: []string{"@vars.yml"}}},
+		{"verify", []string{"verify", "--json", "-i", "x"}, &Options{Command: "verify", JSON: true, Inventory: "x"}},
+		{"status", []string{"status", "--home", "/r"}, &Options{Command: "status", Home: "/r"}},
+		{"teardown", []string{"teardown", "--yes", "--delete-data"}, &Options{Command: "teardown", Yes: true, DeleteData: true}},
+		{"teardown -y", []string{"teardown", "-y"}, &Options{Command: "teardown", Yes: true}},
+		{"plan", []string{"plan", "--limit", "peer"}, &Options{Command: "plan", Limit: "peer"}},
+		{"check", []string{"check", "-e", "kafka_min_insync_replicas=3"}, &Options{Command: "check", ExtraVars: []string{"kafka_min_insync_replicas=3"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, code, out := parse(t, tt.args...)
+			if code != 0 || got == nil {
+				t.Fatalf("exit %d, output %s", code, out)
+			}
+			if got.ExtraVars == nil {
+				got.ExtraVars = nil
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("options =\n%+v\nwant\n%+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseEnvInventory(t *testing.T) {
+	t.Setenv("FABRUN_INVENTORY", "/from/env")
+	got, code, _ := parse(t, "check")
+	if code != 0 || got.Inventory != "/from/env" {
+		t.Errorf("FABRUN_INVENTORY: %+v, %d", got, code)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nosuch"}, `unknown command "nosuch"`},
+		{[]string{"check", "extra"}, `takes no arguments`},
+		{[]string{"check", "--bogus"}, `flag provided but not defined`},
+		{[]string{"check", "--check"}, `flag provided but not defined`}, // check mode is deploy's
+		{[]string{"status", "--limit", "x"}, `flag provided but not defined`},
+		{[]string{"deploy", "--forks", "x"}, `invalid value`},
+		{[]string{"deploy", "--forks", "-1"}, `--forks must be positive`},
+		{[]string{"verify", "--yes"}, `flag provided but not defined`},
+	}
+	for _, tt := range tests {
+		got, code, out := parse(t, tt.args...)
+		if code != report.ExitUsage || got != nil || !strings.Contains(out, tt.want) {
+			t.Errorf("%v: exit %d, options %+v, output %q; want exit 1 and %q", tt.args, code, got, out, tt.want)
+		}
+	}
+}
+
+func TestParseHelpAndExitCode(t *testing.T) {
+	_, code, out := parse(t)
+	if code != 0 || !strings.Contains(out, "deploy") || !strings.Contains(out, "Exit codes") {
+		t.Errorf("no command: exit %d, %q", code, out)
+	}
+	var errb bytes.Buffer
+	code = Parse(context.Background(), []string{"fabrun", "verify"}, func(context.Context, *Options, IO) int { return report.ExitVerify },
+		IO{Out: &errb, Err: &errb})
+	if code != report.ExitVerify {
+		t.Errorf("runner exit code not passed through: %d", code)
+	}
+}
+
+// fakeHome is a checkout with the files preflight looks for and a fake
+// ansible-inventory printing testdata/local-inventory.json.
+func fakeHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	write := func(p, content string, mode os.FileMode) {
+		p = filepath.Join(home, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inv, err := os.ReadFile(filepath.Join("testdata", "local-inventory.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write("ansible.cfg", "[defaults]\n", 0o644)
+	write("playbooks/site.yml", "---\n", 0o644)
+	write("inventory/local/hosts.yml", "all: {}\n", 0o644)
+	write("inventory/local.json", string(inv), 0o644)
+	write("build/venv/bin/ansible-inventory", "#!/bin/sh\ncat "+filepath.Join(home, "inventory/local.json")+"\n", 0o755)
+	write("build/venv/bin/ansible-playbook", "#!/bin/sh\necho 'ansible-playbook must not run in this test' >&2\nexit 99\n", 0o755)
+	write("build/fabric/bin/peer", "x", 0o755)
+	write("build/fabric/bin/orderer", "x", 0o755)
+	write("build/artifacts/kafka-3.9.1.tar.gz", "x", 0o644)
+	write("build/artifacts/zookeeper-3.8.4.tar.gz", "x", 0o644)
+	write("roles/kafka/defaults/main.yml", `kafka_min_insync_replicas: 2
+kafka_default_replication_factor: 3
+kafka_message_max_bytes: 103809024
+kafka_replica_fetch_max_bytes: 103809024
+kafka_unclean_leader_election_enable: false
+kafka_log_retention_ms: -1
+kafka_zookeeper_connect: "{% for h in groups['zookeeper'] %}{{ h }}{% endfor %}"
+`, 0o644)
+	write("roles/artifacts/defaults/main.yml", "artifacts_absolute_max_bytes: 98 MB\n", 0o644)
+	write("roles/orderer/defaults/main.yml", "orderer_kafka_replication_factor: 3\n", 0o644)
+	return home
+}
+
+func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Parse(context.Background(), append([]string{"fabrun"}, args...), Run,
+		IO{In: strings.NewReader(stdin), Out: &out, Err: &errb})
+	return code, out.String(), errb.String()
+}
+
+func TestCheckCommand(t *testing.T) {
+	home := fakeHome(t)
+	code, out, errs := runCmd(t, "", "check", "--home", home)
+	if code != report.ExitOK || !strings.Contains(out, "ok      preflight") || !strings.Contains(out, "2 warnings") ||
+		!strings.Contains(out, "preflight passed") {
+		t.Errorf("check: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, _ = runCmd(t, "", "check", "--home", home, "-e", "kafka_min_insync_replicas=3")
+	if code != report.ExitPreflight || !strings.Contains(out, "FAILED  preflight") || !strings.Contains(out, "min.insync.replicas 3") {
+		t.Errorf("check with M = R: exit %d\n%s", code, out)
+	}
+	// --json: one document on stdout, progress on stderr.
+	code, out, errs = runCmd(t, "", "check", "--home", home, "--json", "-e", "kafka_message_max_bytes=1")
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("stdout is not one JSON document: %v\n%s", err, out)
+	}
+	if code != report.ExitPreflight || doc["exit_code"] != float64(4) || doc["ok"] != false || !strings.Contains(errs, "FAILED  preflight") {
+		t.Errorf("check --json: exit %d, doc %v, stderr %s", code, doc, errs)
+	}
+	pf := doc["preflight"].(map[string]any)["findings"].([]any)
+	if first := pf[0].(map[string]any); first["level"] != "error" || first["rule"] != "kafka-message-size" {
+		t.Errorf("first finding = %v", first)
+	}
+}
+
+func TestTeardownAsksBeforeDeleting(t *testing.T) {
+	home := fakeHome(t)
+	code, out, errs := runCmd(t, "n\n", "teardown", "--home", home, "--delete-data")
+	if code != report.ExitCancelled || !strings.Contains(errs, "DELETE its data") || !strings.Contains(out, "teardown cancelled: not confirmed") {
+		t.Errorf("answered no: exit %d\n%s\n%s", code, out, errs)
+	}
+	// With no terminal the answer is no.
+	var outb, errb bytes.Buffer
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	code = Parse(context.Background(), []string{"fabrun", "teardown", "--home", home, "--delete-data", "--json"}, Run, IO{In: f, Out: &outb, Err: &errb})
+	var doc map[string]any
+	if err := json.Unmarshal(outb.Bytes(), &doc); err != nil {
+		t.Fatalf("not JSON: %v: %s", err, outb.String())
+	}
+	if code != report.ExitCancelled || !strings.Contains(doc["error"].(string), "pass --yes") {
+		t.Errorf("no terminal: exit %d, doc %v", code, doc)
+	}
+	// Answered yes, it runs teardown.yml (here a stub that fails: exit 2).
+	os.WriteFile(filepath.Join(home, "playbooks", "teardown.yml"), []byte("---\n"), 0o644)
+	code, out, _ = runCmd(t, "yes\n", "teardown", "--home", home, "--delete-data")
+	if code != report.ExitDeploy || !strings.Contains(out, "ansible-playbook must not run in this test") {
+		t.Errorf("answered yes: exit %d\n%s", code, out)
+	}
+}
+
+func TestSetupErrors(t *testing.T) {
+	code, out, _ := runCmd(t, "", "check", "--home", t.TempDir())
+	if code != report.ExitUsage || !strings.Contains(out, "not a fabrun checkout") {
+		t.Errorf("bad home: exit %d, %s", code, out)
+	}
+	home := fakeHome(t)
+	code, out, _ = runCmd(t, "", "check", "--home", home, "-i", filepath.Join(home, "nosuch"))
+	if code != report.ExitUsage || !strings.Contains(out, "nosuch") {
+		t.Errorf("bad inventory: exit %d, %s", code, out)
+	}
+}
+
+func TestFindHome(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "playbooks"), 0o755)
+	os.WriteFile(filepath.Join(root, "ansible.cfg"), nil, 0o644)
+	os.MkdirAll(filepath.Join(root, "build", "bin"), 0o755)
+	os.MkdirAll(filepath.Join(root, "roles", "kafka"), 0o755)
+	other := t.TempDir()
+	tests := []struct {
+		name                string
+		flag, env, exe, cwd string
+		want                string
+		wantErr             bool
+	}{
+		{"flag", root, "", "", other, root, false},
+		{"flag wins over env", root, other, "", "", root, false},
+		{"bad flag", other, root, "", root, "", true},
+		{"env", "", root, "", other, root, false},
+		{"binary in build/bin", "", "", filepath.Join(root, "build", "bin", "fabrun"), other, root, false},
+		{"binary elsewhere, cwd inside", "", "", "/usr/local/bin/fabrun", filepath.Join(root, "roles", "kafka"), root, false},
+		{"nothing", "", "", "/usr/local/bin/fabrun", other, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := FindHome(tt.flag, tt.env, tt.exe, tt.cwd)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("FindHome = %q, %v; want %q (err %v)", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestRoleOrderAndChildEnv(t *testing.T) {
+	home := t.TempDir()
+	for _, r := range []string{"topology", "kafka", "artifacts"} {
+		os.MkdirAll(filepath.Join(home, "roles", r), 0o755)
+	}
+	if got := roleOrder(home); !reflect.DeepEqual(got, []string{"artifacts", "kafka", "topology"}) {
+		t.Errorf("roleOrder = %v", got)
+	}
+	env := ChildEnv("/r")
+	if env["ANSIBLE_CONFIG"] != "/r/ansible.cfg" || !strings.HasPrefix(env["PATH"], "/r/build/venv/bin:/r/build/fabric/bin:") {
+		t.Errorf("ChildEnv = %v", env)
+	}
+}
