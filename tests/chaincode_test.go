@@ -1116,3 +1116,61 @@ func TestChaincodeBuilderConfigFile(t *testing.T) {
 		t.Errorf("FABRUN_GO from the environment did not win: %v\n%s", r.Err, r.Stderr)
 	}
 }
+
+// TestChaincodeOnRealPeer is the seed's legacy-lifecycle sequence on a real
+// v2.5.9 peer (the fabnet test network: solo orderer, one org, TLS) whose
+// only chaincode runtime is this builder, configured as the peer role does:
+// install -p chaincode/mycc, instantiate with init a 100 b 200, query a
+// (100), invoke a b 10, query b (210). A missing account is a chaincode error.
+func TestChaincodeOnRealPeer(t *testing.T) {
+	n := fabnetStart(t, fabnetOptions{
+		Orgs:         1,
+		Builders:     []string{chaincodeBuilder(t)},
+		PropagateEnv: []string{"PATH", "HOME", "GOROOT", "GOCACHE", "FABRUN_GO"},
+		ExtraPeerEnv: []string{
+			"PATH=" + chaincodeSystemPath,
+			"FABRUN_GO=" + chaincodeGoTool(t),
+			"GOCACHE=" + chaincodeGoCache(t),
+		},
+	})
+	p := n.Orgs[0].Peers[0]
+	peerCLI := func(args ...string) string {
+		t.Helper()
+		r := n.PeerCLI(p, args...)
+		if r.Err != nil {
+			t.Fatalf("peer %s: %v\n%s%s\npeer log:\n%s", strings.Join(args, " "), r.Err, r.Stdout, r.Stderr, p.Logs(40))
+		}
+		return strings.TrimSpace(r.Stdout)
+	}
+	orderer := []string{"-o", n.Orderer.Addr, "--tls", "--cafile", n.Orderer.TLSCA}
+	block := filepath.Join(n.Dir, n.ChannelID+".block")
+	peerCLI(append([]string{"channel", "create", "-c", n.ChannelID, "-f", n.ChannelTx, "--outputBlock", block}, orderer...)...)
+	peerCLI("channel", "join", "-b", block)
+	peerCLI("chaincode", "install", "-n", "mycc", "-v", "1.0", "-p", chaincodeModule(t))
+	peerCLI(append([]string{"chaincode", "instantiate", "-C", n.ChannelID, "-n", "mycc", "-v", "1.0",
+		"-c", `{"Args":["init","a","100","b","200"]}`, "-P", "OR ('Org1MSP.peer')"}, orderer...)...)
+
+	query := func(account string) CmdResult {
+		return n.PeerCLI(p, "chaincode", "query", "-C", n.ChannelID, "-n", "mycc", "-c", `{"Args":["query","`+account+`"]}`)
+	}
+	// instantiate returns before its block commits: wait for the definition.
+	deadline := time.Now().Add(60 * time.Second)
+	r := query("a")
+	for r.Err != nil && strings.Contains(r.Stderr, "not found") && time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+		r = query("a")
+	}
+	if r.Err != nil || strings.TrimSpace(r.Stdout) != "100" {
+		t.Fatalf("query a: %q %v %s\npeer log:\n%s", r.Stdout, r.Err, r.Stderr, p.Logs(40))
+	}
+	peerCLI(append([]string{"chaincode", "invoke", "-C", n.ChannelID, "-n", "mycc", "-c", `{"Args":["invoke","a","b","10"]}`, "--waitForEvent"}, orderer...)...)
+	if r := query("b"); r.Err != nil || strings.TrimSpace(r.Stdout) != "210" {
+		t.Errorf("query b after moving 10: %q %v %s", r.Stdout, r.Err, r.Stderr)
+	}
+	if r := query("zz"); r.Err == nil || !strings.Contains(r.Stderr, `Nil amount for zz`) {
+		t.Errorf("query of a missing account: %q %v %s", r.Stdout, r.Err, r.Stderr)
+	}
+	if logs := p.Logs(100000); !strings.Contains(logs, "fabrun golang builder: built") {
+		t.Errorf("the peer's log does not show this builder building mycc")
+	}
+}
