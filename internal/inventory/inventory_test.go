@@ -294,3 +294,17 @@ func TestTopologyProblems(t *testing.T) {
 		})
 	}
 }
+
+func TestTopologyWorkdirBeyondSubset(t *testing.T) {
+	inv := loadTestdata(t, "local", "/repo/inventory/local")
+	for h := range inv.HostVars {
+		inv.HostVars[h]["fabrun_repo_root"] = "{{ ((p is file) | ternary(p | dirname, p)) | dirname }}"
+	}
+	topo, errs := inv.Topology()
+	if len(errs) != 0 {
+		t.Fatalf("an unevaluated fabrun_workdir is a problem: %v", errs)
+	}
+	if topo.Workdir != "" || !errors.Is(topo.WorkdirErr, ErrTemplate) {
+		t.Errorf("Workdir = %q, WorkdirErr = %v", topo.Workdir, topo.WorkdirErr)
+	}
+}

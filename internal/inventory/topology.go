@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -79,7 +80,9 @@ type Topology struct {
 	Domain       string `json:"domain"`
 	OrdererMSPID string `json:"orderer_msp_id"`
 	// Workdir is fabrun_workdir: crypto/ and channel-artifacts/ on the controller.
-	Workdir    string      `json:"workdir"`
+	Workdir string `json:"workdir"`
+	// WorkdirErr says why Workdir could not be evaluated without Ansible.
+	WorkdirErr error       `json:"-"`
 	ZooKeepers []ZooKeeper `json:"zookeepers"`
 	Brokers    []Broker    `json:"brokers"`
 	Orderers   []Orderer   `json:"orderers"`
@@ -185,7 +188,11 @@ func (inv *Inventory) Topology() (*Topology, []error) {
 	t.Channel = optString(inv, first, "fabric_channel", "mychannel")
 	t.Domain = optString(inv, first, "fabric_domain", "example.com")
 	t.OrdererMSPID = optString(inv, first, "orderer_msp_id", "OrdererMSP")
-	if w, ok, err := inv.Var(first, "fabrun_workdir"); err != nil {
+	if w, ok, err := inv.Var(first, "fabrun_workdir"); errors.Is(err, ErrTemplate) {
+		// Beyond the subset evaluated here: RenderWithAnsible resolves it
+		// when crypto material is needed (verify, status).
+		t.WorkdirErr = err
+	} else if err != nil {
 		errs = append(errs, err)
 	} else if ok {
 		t.Workdir = toString(w)

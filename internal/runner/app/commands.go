@@ -281,6 +281,11 @@ func (s *session) verify() (*verify.Outcome, bool) {
 	opts.Channel = t.Channel
 	s.doc.Network = s.network(opts.Chaincode, opts.Version)
 
+	if err := s.loaded.Workdir(s.ctx, s.home, s.tools, s.o.Inventory, s.o.ExtraVars); err != nil {
+		s.prog.End(false, "no crypto material")
+		s.fail(report.ExitVerify, "verify: %v", err)
+		return nil, false
+	}
 	s.prog.Task("connecting through the Fabric SDK")
 	net, err := fabnet.Open(t, fabnet.Options{Org: s.o.Org, Primary: s.o.Peer, Chaincode: opts.Chaincode, Timeout: time.Minute})
 	if err != nil {
@@ -366,6 +371,10 @@ func (s *session) statusCmd() int {
 	if settings, _ := preflight.Effective(s.loaded.Inventory, t); settings != nil && len(settings.Brokers) > 0 &&
 		!settings.Brokers[0].MinInsyncReplicas.Invalid {
 		opts.MinInsync = int(settings.Brokers[0].MinInsyncReplicas.Value)
+	}
+	if err := s.loaded.Workdir(s.ctx, s.home, s.tools, s.o.Inventory, s.o.ExtraVars); err != nil {
+		s.prog.End(false, "no crypto material")
+		return s.fail(report.ExitVerify, "status: %v", err)
 	}
 	net, err := fabnet.Open(t, fabnet.Options{Org: s.o.Org, Timeout: 20 * time.Second})
 	if err != nil {

@@ -71,6 +71,7 @@ func FindHome(flag, env, exe, cwd string) (string, error) {
 type Tools struct {
 	AnsiblePlaybook  string
 	AnsibleInventory string
+	Ansible          string
 }
 
 // FindTools prefers the checkout's venv (build/venv/bin), then PATH.
@@ -86,7 +87,7 @@ func FindTools(home string) Tools {
 		}
 		return ""
 	}
-	return Tools{AnsiblePlaybook: find("ansible-playbook"), AnsibleInventory: find("ansible-inventory")}
+	return Tools{AnsiblePlaybook: find("ansible-playbook"), AnsibleInventory: find("ansible-inventory"), Ansible: find("ansible")}
 }
 
 // ChildEnv is the environment Ansible runs with: the checkout's
@@ -177,4 +178,31 @@ func (l *Loaded) Var(name, def string) string {
 		return def
 	}
 	return s
+}
+
+// Workdir makes sure the topology's fabrun_workdir is known: when its
+// template is beyond what the inventory package evaluates, Ansible renders
+// it on the controller's localhost (no inventory host is contacted).
+func (l *Loaded) Workdir(ctx context.Context, home string, tools Tools, source string, extra []string) error {
+	t := l.Topology
+	if t.Workdir != "" {
+		return nil
+	}
+	hosts := l.Inventory.Hosts()
+	if len(hosts) == 0 {
+		return errors.New("the inventory has no hosts")
+	}
+	if tools.Ansible == "" {
+		return fmt.Errorf("fabrun_workdir: %v, and ansible is not found to render it", t.WorkdirErr)
+	}
+	vals, err := inventory.RenderWithAnsible(ctx, tools.Ansible, source, extra, envList(ChildEnv(home)), hosts[0], "fabrun_workdir")
+	if err != nil {
+		return err
+	}
+	w := fmt.Sprint(vals["fabrun_workdir"])
+	if w == "" || w == "<nil>" {
+		return errors.New("fabrun_workdir is not defined in the inventory")
+	}
+	t.Workdir = w
+	return nil
 }

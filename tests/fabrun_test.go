@@ -1,0 +1,517 @@
+package tests
+
+// End-to-end tests of the runner, build/bin/fabrun, against real Ansible and
+// (TestFabrunDeployEndToEnd) the real local network on 127.0.194.211-216.
+// Nothing here contacts 10.100.194.x: the production inventory is only
+// parsed (`fabrun check`).
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fabrun/fabrun/internal/inventory"
+	"github.com/fabrun/fabrun/internal/runner/playbook"
+)
+
+// FabrunBin is build/bin/fabrun; it fails when the binary is missing or
+// older than any source file of the packages it is built from.
+func FabrunBin(t testing.TB) string {
+	t.Helper()
+	root := RepoRoot(t)
+	bin := mustExist(t, filepath.Join(root, "build", "bin", "fabrun"), "make fabrun")
+	st, err := os.Stat(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./runner")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps ./runner: %v", err)
+	}
+	for _, dir := range strings.Fields(string(out)) {
+		if !strings.HasPrefix(dir, root+string(os.PathSeparator)) {
+			continue // a dependency outside the repository
+		}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			n := e.Name()
+			if e.IsDir() && n == "callback" {
+				n = filepath.Join("callback", "fabrun_events.py")
+			} else if !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
+				continue
+			}
+			if info, err := os.Stat(filepath.Join(dir, n)); err == nil && info.ModTime().After(st.ModTime()) {
+				t.Fatalf("%s is older than %s: run `make fabrun` first", bin, filepath.Join(dir, n))
+			}
+		}
+	}
+	return bin
+}
+
+// fabrunResult is one fabrun run: exit code, output, and the --json document.
+type fabrunResult struct {
+	Code           int
+	Stdout, Stderr string
+	Doc            map[string]any
+}
+
+func (r fabrunResult) String() string {
+	return fmt.Sprintf("exit %d\n--- stdout\n%s\n--- stderr\n%s", r.Code, r.Stdout, r.Stderr)
+}
+
+// fabrun runs build/bin/fabrun from the repository root; with --json among
+// the arguments the document is decoded.
+func fabrun(t *testing.T, args ...string) fabrunResult {
+	t.Helper()
+	root := RepoRoot(t)
+	r := Run(t, root, []string{"ANSIBLE_LOCAL_TEMP=" + t.TempDir()}, FabrunBin(t), args...)
+	res := fabrunResult{Stdout: r.Stdout, Stderr: r.Stderr}
+	if r.Err != nil {
+		ee, ok := r.Err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("fabrun %v: %v", args, r.Err)
+		}
+		res.Code = ee.ExitCode()
+	}
+	for _, a := range args {
+		if a == "--json" {
+			if err := json.Unmarshal([]byte(r.Stdout), &res.Doc); err != nil {
+				t.Fatalf("fabrun %v: stdout is not one JSON document: %v\n%s", args, err, res)
+			}
+		}
+	}
+	return res
+}
+
+func get(doc map[string]any, path ...string) any {
+	var cur any = doc
+	for _, p := range path {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[p]
+		case []any:
+			i, err := strconv.Atoi(p)
+			if err != nil || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
+			return nil
+		}
+	}
+	return cur
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func findingRules(doc map[string]any, level string) []string {
+	var out []string
+	fs, _ := get(doc, "preflight", "findings").([]any)
+	for _, f := range fs {
+		m := f.(map[string]any)
+		if m["level"] == level {
+			out = append(out, m["rule"].(string))
+		}
+	}
+	return out
+}
+
+// TestFabrunCheckProduction: preflight on the production inventory parses
+// it with ansible-inventory only (no host is contacted) and gives the
+// seed's two fault-tolerance warnings and no error.
+func TestFabrunCheckProduction(t *testing.T) {
+	r := fabrun(t, "check", "-i", "inventory/production", "--json")
+	if r.Code != 0 {
+		t.Fatalf("fabrun check -i inventory/production: %s", r)
+	}
+	if got := findingRules(r.Doc, "warning"); strings.Join(got, ",") != "zookeeper-ensemble,kafka-brokers" {
+		t.Errorf("warnings = %v, want zookeeper-ensemble, kafka-brokers", got)
+	}
+	if inv, _ := r.Doc["inventory"].(string); !strings.HasSuffix(inv, "inventory/production") {
+		t.Errorf("inventory = %v", r.Doc["inventory"])
+	}
+	if !strings.Contains(r.Stderr, "ok      preflight") {
+		t.Errorf("no preflight line on stderr:\n%s", r.Stderr)
+	}
+}
+
+// TestFabrunCheckErrors: settings that cannot work stop a deploy before
+// anything runs (exit 4).
+func TestFabrunCheckErrors(t *testing.T) {
+	tests := []struct {
+		extra []string
+		rule  string
+		text  string
+	}{
+		{[]string{"kafka_min_insync_replicas=3"}, "kafka-min-insync", "min.insync.replicas 3"},
+		{[]string{"kafka_message_max_bytes=1048588"}, "kafka-message-size", "below the channel's AbsoluteMaxBytes"},
+		{[]string{"artifacts_absolute_max_bytes='100 MB'"}, "kafka-message-size", "AbsoluteMaxBytes 104857600 (100 MiB)"},
+	}
+	for _, tt := range tests {
+		args := []string{"check", "--json"}
+		for _, e := range tt.extra {
+			args = append(args, "-e", e)
+		}
+		r := fabrun(t, args...)
+		if r.Code != 4 {
+			t.Errorf("%v: exit %d, want 4\n%s", tt.extra, r.Code, r)
+			continue
+		}
+		if got := findingRules(r.Doc, "error"); !contains(got, tt.rule) {
+			t.Errorf("%v: errors %v, want %s", tt.extra, got, tt.rule)
+		}
+		if !strings.Contains(r.Stderr, tt.text) {
+			t.Errorf("%v: output lacks %q:\n%s", tt.extra, tt.text, r.Stderr)
+		}
+	}
+	// deploy stops at the same errors, before any playbook runs.
+	r := fabrun(t, "deploy", "--json", "-e", "kafka_min_insync_replicas=3")
+	if r.Code != 4 || r.Doc["playbook"] != nil {
+		t.Errorf("deploy with min.insync = RF: exit %d, playbook %v", r.Code, r.Doc["playbook"])
+	}
+}
+
+// TestFabrunEventsFromAnsible runs the runner's playbook wrapper against
+// the real ansible-playbook on localhost: the embedded callback's events
+// give plays, changes, retries and the failing host, task and message.
+func TestFabrunEventsFromAnsible(t *testing.T) {
+	root := RepoRoot(t)
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "playbooks"), 0o755)
+	data, err := os.ReadFile(filepath.Join(root, "ansible.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(home, "ansible.cfg"), data, 0o644)
+	os.WriteFile(filepath.Join(home, "playbooks", "probe.yml"), []byte(`---
+- name: Probe play
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Changes something
+      ansible.builtin.command: "true"
+    - name: Waits
+      ansible.builtin.command: "false"
+      register: r
+      until: r.rc == 0
+      retries: 2
+      delay: 0
+      ignore_errors: true
+    - name: Breaks
+      ansible.builtin.fail:
+        msg: "broken on purpose"
+    - name: Never runs
+      ansible.builtin.debug:
+        msg: unreachable
+`), 0o644)
+	var retries int
+	res, err := playbook.Run(t.Context(), playbook.Options{
+		Home: home, AnsiblePlaybook: VenvBin(t, "ansible-playbook"), Inventory: "localhost,",
+		ExtraVars: []string{"ansible_python_interpreter=" + VenvBin(t, "python3")},
+		Env:       map[string]string{"ANSIBLE_LOCAL_TEMP": t.TempDir()},
+		Log:       filepath.Join(t.TempDir(), "probe.log"),
+		OnEvent: func(ev *playbook.Event) {
+			if ev.Event == playbook.EventRetry {
+				retries++
+			}
+		},
+	}, "probe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK() || res.ExitCode != 2 {
+		t.Errorf("exit %d, OK %v", res.ExitCode, res.OK())
+	}
+	if len(res.Plays) != 1 || res.Plays[0].Name != "Probe play" || res.Plays[0].Tasks != 3 {
+		t.Errorf("plays = %+v", res.Plays[0])
+	}
+	if len(res.Failures) != 1 {
+		t.Fatalf("failures = %+v", res.Failures)
+	}
+	f := res.Failures[0]
+	if f.Host != "localhost" || f.Task != "Breaks" || f.Message != "broken on purpose" || !strings.Contains(f.Path, "probe.yml") {
+		t.Errorf("failure = %+v", f)
+	}
+	if retries != 2 {
+		t.Errorf("retry events = %d, want 2", retries)
+	}
+	if c := res.Changes["localhost"]; len(c) != 1 || c[0] != "Probe play : Changes something" {
+		t.Errorf("changes = %v", res.Changes)
+	}
+	if s := res.Stats["localhost"]; s == nil || s.Failures != 1 || s.Ignored != 1 {
+		t.Errorf("stats = %+v", s)
+	}
+	log, _ := os.ReadFile(res.Log)
+	if !strings.Contains(string(log), "PLAY RECAP") || strings.Contains(string(log), "FABRUN-EVENT") {
+		t.Errorf("log %s lacks Ansible's output or has event lines", res.Log)
+	}
+}
+
+// localPorts are the service ports of the local network, per address.
+var localPorts = []int{2181, 2888, 3888, 9092, 7050, 8443, 7053, 7051, 7052, 9443}
+
+// listening lists the address:port of the local network that accept a
+// connection.
+func listening() []string {
+	var out []string
+	for octet := 211; octet <= 216; octet++ {
+		for _, port := range localPorts {
+			addr := net.JoinHostPort(fmt.Sprintf("127.0.194.%d", octet), strconv.Itoa(port))
+			if c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond); err == nil {
+				c.Close()
+				out = append(out, addr)
+			}
+		}
+	}
+	return out
+}
+
+// hostProcesses lists processes whose command line names a local host's
+// directory (build/local/hosts/...): what the local network runs.
+func hostProcesses(root string) []string {
+	dir := filepath.Join(root, "build", "local", "hosts") + "/"
+	entries, _ := os.ReadDir("/proc")
+	var out []string
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		cmd := strings.ReplaceAll(string(b), "\x00", " ")
+		if strings.Contains(cmd, dir) {
+			out = append(out, e.Name()+": "+cmd)
+		}
+	}
+	return out
+}
+
+// TestFabrunDeployEndToEnd is the whole contract on the local network:
+// a fresh deploy verifies the seed's values (a=100, b=200, b=210 on peer0
+// and peer1 of org1), status is healthy, a second deploy changes nothing
+// and passes the repeat check, a broken Kafka setting on server214 fails
+// the deploy naming the host and the task, and teardown leaves nothing
+// running.
+func TestFabrunDeployEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the end-to-end deploy takes minutes")
+	}
+	root := RepoRoot(t)
+	FabrunBin(t)
+
+	// Start from nothing, so the first deploy is a fresh network.
+	if r := fabrun(t, "teardown", "--yes", "--delete-data", "--json"); r.Code != 0 {
+		t.Fatalf("initial teardown: %s", r)
+	}
+	t.Cleanup(func() {
+		if r := fabrun(t, "teardown", "--yes", "--delete-data"); r.Code != 0 {
+			t.Errorf("cleanup teardown: %s", r)
+		}
+	})
+
+	t.Run("fresh deploy", func(t *testing.T) {
+		r := fabrun(t, "deploy", "--json")
+		if r.Code != 0 {
+			t.Fatalf("fabrun deploy: %s", r)
+		}
+		if get(r.Doc, "verify", "mode") != "fresh" || get(r.Doc, "verify", "before", "a") != float64(100) ||
+			get(r.Doc, "verify", "before", "b") != float64(200) {
+			t.Errorf("verify = %v", r.Doc["verify"])
+		}
+		after, _ := get(r.Doc, "verify", "after").([]any)
+		var peers []string
+		for _, a := range after {
+			m := a.(map[string]any)
+			peers = append(peers, m["peer"].(string))
+			if m["b"] != float64(210) || m["a"] != float64(90) {
+				t.Errorf("after on %v: a=%v b=%v, want a=90 b=210", m["peer"], m["a"], m["b"])
+			}
+		}
+		if strings.Join(peers, ",") != "peer0.org1.example.com,peer1.org1.example.com" {
+			t.Errorf("read on %v, want peer0.org1 and peer1.org1", peers)
+		}
+		if h, _ := r.Doc["heights"].(map[string]any); len(h) != 4 {
+			t.Errorf("heights = %v, want the 4 peers", r.Doc["heights"])
+		}
+		// The summary a person reads.
+		for _, want := range []string{"Deployed and verified", "mychannel", "4 peers joined", "mycc", "b=210"} {
+			if !strings.Contains(r.Stderr, want) {
+				t.Errorf("summary lacks %q:\n%s", want, r.Stderr)
+			}
+		}
+		phases, _ := r.Doc["phases"].([]any)
+		if len(phases) < 3 || get(r.Doc, "phases", "0", "name") != "preflight" ||
+			get(r.Doc, "phases", strconv.Itoa(len(phases)-1), "name") != "verify" {
+			t.Errorf("phases = %v", phases)
+		}
+	})
+	if t.Failed() {
+		return
+	}
+
+	t.Run("status", func(t *testing.T) {
+		r := fabrun(t, "status", "--json")
+		if r.Code != 0 {
+			t.Fatalf("fabrun status: %s", r)
+		}
+		nodes, _ := get(r.Doc, "status", "nodes").([]any)
+		kinds := map[string]int{}
+		leaders := 0
+		for _, n := range nodes {
+			m := n.(map[string]any)
+			kinds[m["kind"].(string)]++
+			if m["healthy"] != true {
+				t.Errorf("unhealthy: %v", m)
+			}
+			if m["kind"] == "zookeeper" && strings.HasPrefix(m["detail"].(string), "leader") {
+				leaders++
+			}
+			if m["kind"] == "peer" && (m["height"] == nil || m["height"].(float64) < 1) {
+				t.Errorf("peer without a height: %v", m)
+			}
+		}
+		if kinds["zookeeper"] != 2 || kinds["kafka"] != 3 || kinds["orderer"] != 2 || kinds["peer"] != 4 || kinds["topic"] < 1 {
+			t.Errorf("node kinds = %v", kinds)
+		}
+		if leaders != 1 {
+			t.Errorf("ZooKeeper leaders = %d, want 1", leaders)
+		}
+	})
+
+	t.Run("second deploy changes nothing and passes the repeat check", func(t *testing.T) {
+		r := fabrun(t, "deploy", "--json")
+		if r.Code != 0 {
+			t.Fatalf("second fabrun deploy: %s", r)
+		}
+		if ch, _ := get(r.Doc, "playbook", "changes").(map[string]any); len(ch) != 0 {
+			t.Errorf("second deploy changed: %v", ch)
+		}
+		if get(r.Doc, "verify", "mode") != "repeat" || get(r.Doc, "verify", "ok") != true {
+			t.Errorf("verify = %v", r.Doc["verify"])
+		}
+		before := get(r.Doc, "verify", "before").(map[string]any)
+		after := get(r.Doc, "verify", "after", "0").(map[string]any)
+		if after["a"].(float64) != before["a"].(float64)-10 || after["b"].(float64) != before["b"].(float64)+10 {
+			t.Errorf("before %v, after %v", before, after)
+		}
+	})
+
+	t.Run("a broken Kafka setting on server214 names the host and the task", func(t *testing.T) {
+		inv := brokenInventory(t, root)
+		r := fabrun(t, "deploy", "-i", inv, "--json")
+		if r.Code != 2 {
+			t.Fatalf("deploy with a broken broker: exit %d, want 2\n%s", r.Code, r)
+		}
+		fs, _ := r.Doc["failures"].([]any)
+		if len(fs) == 0 {
+			t.Fatalf("no failures in the document: %s", r)
+		}
+		f := fs[0].(map[string]any)
+		if f["host"] != "server214" || f["task"] == "" || f["message"] == "" {
+			t.Errorf("first failure = %v, want server214 with a task and a message", f)
+		}
+		if !strings.Contains(r.Stderr, "failed on host server214, task ") {
+			t.Errorf("output does not name the failing host and task:\n%s", r.Stderr)
+		}
+		if !strings.Contains(r.Doc["error"].(string), "server214") {
+			t.Errorf("error = %v", r.Doc["error"])
+		}
+	})
+
+	t.Run("teardown leaves nothing running", func(t *testing.T) {
+		r := fabrun(t, "teardown", "--yes", "--delete-data")
+		if r.Code != 0 {
+			t.Fatalf("fabrun teardown: %s", r)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			procs, ports := hostProcesses(root), listening()
+			if len(procs) == 0 && len(ports) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("still running after teardown:\nprocesses: %v\nlistening: %v", procs, ports)
+			}
+			time.Sleep(time.Second)
+		}
+	})
+}
+
+// brokenInventory copies inventory/local into build/e2e-inventory (two
+// levels under the root, as the inventory's fabrun_repo_root expects) and
+// gives server214's broker an invalid num.network.threads, which Kafka
+// refuses at start-up and preflight does not check.
+func brokenInventory(t *testing.T, root string) string {
+	t.Helper()
+	src := filepath.Join(root, "inventory", "local")
+	dst := filepath.Join(root, "build", "e2e-inventory")
+	os.RemoveAll(dst)
+	t.Cleanup(func() { os.RemoveAll(dst) })
+	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hv := filepath.Join(dst, "host_vars")
+	os.MkdirAll(hv, 0o755)
+	f, err := os.OpenFile(filepath.Join(hv, "server214.yml"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString("\nkafka_num_network_threads: 0\n"); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// TestFabrunRenderWithAnsible: variables whose templates only Ansible can
+// evaluate are rendered on the controller's localhost; the production
+// inventory's hosts are not contacted (connection local, debug only).
+func TestFabrunRenderWithAnsible(t *testing.T) {
+	root := RepoRoot(t)
+	for _, tt := range []struct{ inv, want string }{
+		{"inventory/local", filepath.Join(root, "build", "local", "controller")},
+		{"inventory/production", filepath.Join(root, "build", "production", "controller")},
+	} {
+		vals, err := inventory.RenderWithAnsible(t.Context(), VenvBin(t, "ansible"), filepath.Join(root, tt.inv),
+			[]string{"unused=1"}, AnsibleEnv(t), "server215", "fabrun_workdir", "ansible_host")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.inv, err)
+		}
+		if vals["fabrun_workdir"] != tt.want {
+			t.Errorf("%s: fabrun_workdir = %v, want %s", tt.inv, vals["fabrun_workdir"], tt.want)
+		}
+	}
+}
