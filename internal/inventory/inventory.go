@@ -170,10 +170,11 @@ func (inv *Inventory) Hosts() []string { return append([]string(nil), inv.hostOr
 // HasGroup is true when the group exists.
 func (inv *Inventory) HasGroup(name string) bool { _, ok := inv.Groups[name]; return ok }
 
-// GroupHosts lists the hosts of a group and of its children, in inventory
-// order, each once.
+// GroupHosts lists the hosts of a group and of its children, each once, in
+// the group's own order: its hosts, then each child's, depth first.
 func (inv *Inventory) GroupHosts(name string) []string {
-	member := map[string]bool{}
+	seen := map[string]bool{}
+	var out []string
 	var walk func(string, map[string]bool)
 	walk = func(group string, visiting map[string]bool) {
 		if visiting[group] {
@@ -185,19 +186,16 @@ func (inv *Inventory) GroupHosts(name string) []string {
 			return
 		}
 		for _, h := range g.Hosts {
-			member[h] = true
+			if !seen[h] {
+				seen[h] = true
+				out = append(out, h)
+			}
 		}
 		for _, c := range g.Children {
 			walk(c, visiting)
 		}
 	}
 	walk(name, map[string]bool{})
-	var out []string
-	for _, h := range inv.hostOrder {
-		if member[h] {
-			out = append(out, h)
-		}
-	}
 	return out
 }
 

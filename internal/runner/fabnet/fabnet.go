@@ -6,10 +6,12 @@ package fabnet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hyperledger/fabric-sdk-go/pkg/client/channel"
@@ -19,20 +21,27 @@ import (
 	"github.com/fabrun/fabrun/internal/inventory"
 )
 
-// Network talks to the peers of a topology as one org's Admin.
+// Network talks to the peers of a topology: each org's peers as that
+// org's Admin (one SDK instance per org, opened when first needed).
 type Network struct {
-	client    *fabricclient.Client
-	channelID string
-	chaincode string
-	names     map[string]string // peer FQDN -> profile name
-	order     []string          // peer FQDNs, primary first
-	ch        *channel.Client
-	led       *ledger.Client
+	topo    *inventory.Topology
+	opts    Options
+	org     inventory.Org // the acting org: it endorses invokes
+	primary string        // its primary peer (FQDN)
+	orgs    map[string]*orgClient
+}
+
+type orgClient struct {
+	client *fabricclient.Client
+	names  map[string]string // peer FQDN -> profile name
+	ch     *channel.Client
+	led    *ledger.Client
 }
 
 // Options choose the identity and the peers.
 type Options struct {
-	// Org is the org group whose Admin acts (default: the first org).
+	// Org is the org group (or name, or MSP ID) whose Admin queries and
+	// invokes (default: the first org).
 	Org string
 	// Primary is the peer (FQDN) that endorses invokes and is the event
 	// source (default: the org's first peer).
@@ -43,35 +52,30 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// Config is the fabricclient configuration Open uses: the org's Admin, the
-// first orderer, and every peer of the topology (primary first), each with
-// its org's TLS CA.
-func Config(topo *inventory.Topology, o Options) (fabricclient.Config, []string, error) {
+// FindOrg finds an org by group, name or MSP ID ("" is the first org).
+func FindOrg(topo *inventory.Topology, name string) (inventory.Org, error) {
 	if len(topo.Orgs) == 0 {
-		return fabricclient.Config{}, nil, fmt.Errorf("the inventory has no peer org")
+		return inventory.Org{}, fmt.Errorf("the inventory has no peer org")
 	}
-	org := topo.Orgs[0]
-	if o.Org != "" {
-		found := false
-		for _, x := range topo.Orgs {
-			if x.Group == o.Org || x.Name == o.Org || x.MSPID == o.Org {
-				org, found = x, true
-			}
-		}
-		if !found {
-			return fabricclient.Config{}, nil, fmt.Errorf("no org %q in the inventory", o.Org)
+	if name == "" {
+		return topo.Orgs[0], nil
+	}
+	for _, x := range topo.Orgs {
+		if x.Group == name || x.Name == name || x.MSPID == name {
+			return x, nil
 		}
 	}
+	return inventory.Org{}, fmt.Errorf("no org %q in the inventory", name)
+}
+
+// Config is the fabricclient configuration for one org: its Admin, the
+// first orderer, and the org's peers (primary first) with the org's TLS CA.
+func Config(topo *inventory.Topology, org inventory.Org, primary string, timeout time.Duration) (fabricclient.Config, []string, error) {
 	if len(org.Peers) == 0 {
 		return fabricclient.Config{}, nil, fmt.Errorf("org %s has no peers", org.Group)
 	}
-	primary := org.Peers[0].FQDN
-	if o.Primary != "" {
-		p, ok := topo.FindPeer(o.Primary)
-		if !ok {
-			return fabricclient.Config{}, nil, fmt.Errorf("no peer %q in the inventory", o.Primary)
-		}
-		primary = p.FQDN
+	if primary == "" {
+		primary = org.Peers[0].FQDN
 	}
 	msp := topo.OrgAdminMSP(org)
 	cert, err := onlyFile(filepath.Join(msp, "signcerts"), "*.pem")
@@ -84,27 +88,24 @@ func Config(topo *inventory.Topology, o Options) (fabricclient.Config, []string,
 	}
 	cfg := fabricclient.Config{
 		MSPID: org.MSPID, AdminCert: cert, AdminKey: key,
-		ChannelID: topo.Channel, Timeout: o.Timeout,
+		ChannelID: topo.Channel, Timeout: timeout,
 	}
 	if len(topo.Orderers) > 0 {
 		ord := topo.Orderers[0]
 		cfg.Orderer = &fabricclient.Endpoint{Address: ord.Endpoint(), TLSCA: topo.OrdererTLSCA()}
 	}
 	var order []string
-	add := func(p inventory.Peer) {
-		o, _ := topo.OrgOf(p)
-		cfg.Peers = append(cfg.Peers, fabricclient.Endpoint{Address: p.Endpoint(), TLSCA: topo.OrgTLSCA(o), MSPID: p.MSPID})
-		order = append(order, p.FQDN)
-	}
-	for _, p := range topo.Peers() {
-		if p.FQDN == primary {
-			add(p)
+	for pass := 0; pass < 2; pass++ {
+		for _, p := range org.Peers {
+			if (pass == 0) != (p.FQDN == primary) {
+				continue
+			}
+			cfg.Peers = append(cfg.Peers, fabricclient.Endpoint{Address: p.Endpoint(), TLSCA: topo.OrgTLSCA(org)})
+			order = append(order, p.FQDN)
 		}
 	}
-	for _, p := range topo.Peers() {
-		if p.FQDN != primary {
-			add(p)
-		}
+	if len(order) == 0 || order[0] != primary {
+		return fabricclient.Config{}, nil, fmt.Errorf("peer %s is not in org %s", primary, org.Group)
 	}
 	return cfg, order, nil
 }
@@ -127,61 +128,111 @@ func onlyFile(dir, pattern string) (string, error) {
 	return files[0], nil
 }
 
-// Open connects the SDK. Close it when done.
+// Open connects the acting org's SDK instance. Close it when done.
 func Open(topo *inventory.Topology, o Options) (*Network, error) {
-	cfg, order, err := Config(topo, o)
+	org, err := FindOrg(topo, o.Org)
+	if err != nil {
+		return nil, err
+	}
+	primary := org.Peers[0].FQDN
+	if o.Primary != "" {
+		p, ok := topo.FindPeer(o.Primary)
+		if !ok {
+			return nil, fmt.Errorf("no peer %q in the inventory", o.Primary)
+		}
+		if p.Org != org.Group {
+			if o.Org != "" {
+				return nil, fmt.Errorf("peer %s is not in org %s", p.FQDN, org.Group)
+			}
+			if org, err = FindOrg(topo, p.Org); err != nil {
+				return nil, err
+			}
+		}
+		primary = p.FQDN
+	}
+	n := &Network{topo: topo, opts: o, org: org, primary: primary, orgs: map[string]*orgClient{}}
+	if _, err := n.orgClient(org.Group); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+func (n *Network) orgClient(group string) (*orgClient, error) {
+	if c, ok := n.orgs[group]; ok {
+		return c, nil
+	}
+	org, err := FindOrg(n.topo, group)
+	if err != nil {
+		return nil, err
+	}
+	primary := ""
+	if group == n.org.Group {
+		primary = n.primary
+	}
+	cfg, order, err := Config(n.topo, org, primary, n.opts.Timeout)
 	if err != nil {
 		return nil, err
 	}
 	c, err := fabricclient.New(cfg)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %v", org.MSPID, err)
 	}
-	n := &Network{client: c, channelID: topo.Channel, chaincode: o.Chaincode, names: map[string]string{}, order: order}
+	oc := &orgClient{client: c, names: map[string]string{}}
 	for i, fqdn := range order {
-		n.names[fqdn] = c.PeerNames[i]
+		oc.names[fqdn] = c.PeerNames[i]
 	}
-	return n, nil
+	n.orgs[group] = oc
+	return oc, nil
 }
 
-// Close releases the SDK.
+// Close releases every SDK instance.
 func (n *Network) Close() {
-	if n != nil && n.client != nil {
-		n.client.Close()
+	if n == nil {
+		return
 	}
+	for _, c := range n.orgs {
+		c.client.Close()
+	}
+	n.orgs = nil
 }
 
 // Primary is the peer that endorses invokes.
-func (n *Network) Primary() string { return n.order[0] }
+func (n *Network) Primary() string { return n.primary }
 
-func (n *Network) name(peer string) (string, error) {
-	if s, ok := n.names[peer]; ok {
-		return s, nil
+// clientFor is the org client serving a peer.
+func (n *Network) clientFor(peer string) (*orgClient, string, error) {
+	p, ok := n.topo.FindPeer(peer)
+	if !ok {
+		return nil, "", fmt.Errorf("peer %s is not in the inventory", peer)
 	}
-	return "", fmt.Errorf("peer %s is not in the inventory", peer)
+	c, err := n.orgClient(p.Org)
+	if err != nil {
+		return nil, "", err
+	}
+	return c, c.names[p.FQDN], nil
 }
 
-func (n *Network) channelClient() (*channel.Client, error) {
-	if n.ch != nil {
-		return n.ch, nil
+func (c *orgClient) channelClient(channelID string) (*channel.Client, error) {
+	if c.ch != nil {
+		return c.ch, nil
 	}
-	ch, err := channel.New(n.client.ChannelProvider(n.channelID))
+	ch, err := channel.New(c.client.ChannelProvider(channelID))
 	if err != nil {
-		return nil, fmt.Errorf("channel %s: %s", n.channelID, fabricclient.ShortError(err))
+		return nil, fmt.Errorf("channel %s: %s", channelID, fabricclient.ShortError(err))
 	}
-	n.ch = ch
+	c.ch = ch
 	return ch, nil
 }
 
-func (n *Network) ledgerClient() (*ledger.Client, error) {
-	if n.led != nil {
-		return n.led, nil
+func (c *orgClient) ledgerClient(channelID string) (*ledger.Client, error) {
+	if c.led != nil {
+		return c.led, nil
 	}
-	l, err := ledger.New(n.client.ChannelProvider(n.channelID))
+	l, err := ledger.New(c.client.ChannelProvider(channelID))
 	if err != nil {
-		return nil, fmt.Errorf("channel %s: %s", n.channelID, fabricclient.ShortError(err))
+		return nil, fmt.Errorf("channel %s: %s", channelID, fabricclient.ShortError(err))
 	}
-	n.led = l
+	c.led = l
 	return l, nil
 }
 
@@ -193,20 +244,20 @@ func byteArgs(args []string) [][]byte {
 	return out
 }
 
-// Query evaluates the chaincode on one peer.
+// Query evaluates the chaincode on one peer (as that peer's org's Admin).
 func (n *Network) Query(ctx context.Context, peer, fcn string, args ...string) ([]byte, error) {
-	name, err := n.name(peer)
+	c, name, err := n.clientFor(peer)
 	if err != nil {
 		return nil, err
 	}
-	ch, err := n.channelClient()
+	ch, err := c.channelClient(n.topo.Channel)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := ch.Query(channel.Request{ChaincodeID: n.chaincode, Fcn: fcn, Args: byteArgs(args)},
+	resp, err := ch.Query(channel.Request{ChaincodeID: n.opts.Chaincode, Fcn: fcn, Args: byteArgs(args)},
 		channel.WithTargetEndpoints(name), channel.WithParentContext(ctx))
 	if err != nil {
-		return nil, fmt.Errorf("%s", fabricclient.ShortError(err))
+		return nil, sdkError(err)
 	}
 	return resp.Payload, nil
 }
@@ -214,34 +265,54 @@ func (n *Network) Query(ctx context.Context, peer, fcn string, args ...string) (
 // Invoke endorses on the primary peer, sends the transaction to the
 // orderer and waits for the primary peer to commit it as valid.
 func (n *Network) Invoke(ctx context.Context, fcn string, args ...string) (string, error) {
-	ch, err := n.channelClient()
+	c, name, err := n.clientFor(n.primary)
 	if err != nil {
 		return "", err
 	}
-	resp, err := ch.Execute(channel.Request{ChaincodeID: n.chaincode, Fcn: fcn, Args: byteArgs(args)},
-		channel.WithTargetEndpoints(n.names[n.order[0]]), channel.WithParentContext(ctx))
+	ch, err := c.channelClient(n.topo.Channel)
 	if err != nil {
-		return string(resp.TransactionID), fmt.Errorf("%s", fabricclient.ShortError(err))
+		return "", err
+	}
+	resp, err := ch.Execute(channel.Request{ChaincodeID: n.opts.Chaincode, Fcn: fcn, Args: byteArgs(args)},
+		channel.WithTargetEndpoints(name), channel.WithParentContext(ctx))
+	if err != nil {
+		return string(resp.TransactionID), sdkError(err)
 	}
 	return string(resp.TransactionID), nil
 }
 
-// Height is a peer's block height on the channel.
+// Height is a peer's block height on the channel (qscc GetChainInfo).
 func (n *Network) Height(ctx context.Context, peer string) (uint64, error) {
-	name, err := n.name(peer)
+	c, name, err := n.clientFor(peer)
 	if err != nil {
 		return 0, err
 	}
-	l, err := n.ledgerClient()
+	l, err := c.ledgerClient(n.topo.Channel)
 	if err != nil {
 		return 0, err
 	}
 	info, err := l.QueryInfo(ledger.WithTargetEndpoints(name), ledger.WithParentContext(ctx))
 	if err != nil {
-		return 0, fmt.Errorf("%s", fabricclient.ShortError(err))
+		return 0, sdkError(err)
 	}
 	if info == nil || info.BCI == nil {
 		return 0, fmt.Errorf("no chain info from %s", peer)
 	}
 	return info.BCI.Height, nil
+}
+
+// sdkError keeps the part of an SDK error a person needs: the peer's or
+// chaincode's own description when there is one.
+func sdkError(err error) error {
+	msg := fabricclient.ShortError(err)
+	if i := strings.LastIndex(msg, "Description: "); i >= 0 {
+		desc := strings.TrimSpace(msg[i+len("Description: "):])
+		if j := strings.Index(msg, "endorser ["); j >= 0 {
+			if k := strings.Index(msg[j:], "]"); k >= 0 {
+				return fmt.Errorf("%s (from %s)", desc, msg[j+len("endorser ["):j+k])
+			}
+		}
+		return errors.New(desc)
+	}
+	return errors.New(msg)
 }
