@@ -95,9 +95,9 @@ func TestProgressFromEvents(t *testing.T) {
 
 	lines := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n")
 	want := []string{
-		"...     ZooKeeper: Wait for ZooKeeper (server215: retry 2/60, 11.0s)",
+		"...     ZooKeeper: Wait for ZooKeeper (server215: attempt 2/60, 11.0s)",
 		"ok      ZooKeeper                                   13.0s  zookeeper, 2 tasks, 2 changed",
-		"FAILED  Kafka                                        3.0s  kafka, 1 tasks, no change, 1 failed",
+		"FAILED  Kafka                                        3.0s  kafka, 1 task, no change, 1 failed",
 	}
 	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("progress:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))

@@ -62,7 +62,7 @@ func PlayDetail(p *playbook.PlayResult) string {
 	if n := len(p.Hosts); n > 0 && !(n == 1 && (p.Hosts[0] == "localhost" || p.Hosts[0] == "all")) {
 		parts = append(parts, strings.Join(p.Hosts, ","))
 	}
-	parts = append(parts, fmt.Sprintf("%d tasks", p.Tasks))
+	parts = append(parts, plural(p.Tasks, "task"))
 	if p.Changed > 0 {
 		parts = append(parts, fmt.Sprintf("%d changed", p.Changed))
 	} else {
@@ -146,7 +146,7 @@ func (p *Progress) Task(name string) {
 func (p *Progress) Wait(host string, attempt, retries int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.wait = fmt.Sprintf("%s: retry %d/%d", host, attempt, retries)
+	p.wait = fmt.Sprintf("%s: attempt %d/%d", host, attempt, retries)
 	if !p.TTY && p.now().Sub(p.lastWait) >= p.every() {
 		p.lastWait = p.now()
 		fmt.Fprintf(p.W, "%-6s  %s: %s (%s, %s)\n", "...", p.phase, p.task, p.wait, FormatDuration(p.now().Sub(p.start)))
@@ -264,7 +264,7 @@ func (p *Progress) spin(stop, done chan struct{}) {
 	}
 }
 
-// liveLine is the spinner line: "⠋ Kafka brokers · Wait for Kafka (server214: retry 3/60) 12.3s".
+// liveLine is the spinner line: "⠋ Kafka brokers · Wait for Kafka (server214: attempt 3/60) 12.3s".
 func (p *Progress) liveLine() string {
 	s := spinnerFrames[p.frame] + " " + p.phase
 	if p.task != "" {
