@@ -260,6 +260,43 @@ func ShortError(err error) string {
 		return ""
 	}
 	s := err.Error()
-	s = strings.ReplaceAll(s, "\n", " ")
-	return s
+	// The SDK keeps the underlying reason of some failures only in a
+	// status's details.
+	var details []string
+	var walk func(error)
+	walk = func(e error) {
+		for e != nil {
+			switch t := e.(type) {
+			case *status.Status:
+				for _, d := range t.Details {
+					if ds, ok := d.(string); ok && ds != "" && !strings.Contains(s, ds) {
+						details = append(details, ds)
+					}
+					if de, ok := d.(error); ok {
+						walk(de)
+					}
+				}
+				return
+			case multi.Errors:
+				for _, x := range t {
+					walk(x)
+				}
+				return
+			}
+			c := errors.Cause(e)
+			if c == e {
+				u, ok := e.(interface{ Unwrap() error })
+				if !ok {
+					return
+				}
+				c = u.Unwrap()
+			}
+			e = c
+		}
+	}
+	walk(err)
+	if len(details) > 0 {
+		s += " (" + strings.Join(details, "; ") + ")"
+	}
+	return strings.ReplaceAll(s, "\n", " ")
 }

@@ -355,7 +355,10 @@ func (c *Client) profile(certPEM, keyPEM []byte) ([]byte, error) {
 			continue
 		}
 		n++
-		orgs[fmt.Sprintf("other%d", n)] = map[string]any{"mspid": msp, "peers": names}
+		// The SDK wants credentials for every organisation; other orgs' peers
+		// only endorse, so a path that is never read stands in.
+		orgs[fmt.Sprintf("other%d", n)] = map[string]any{"mspid": msp, "peers": names,
+			"cryptoPath": "/nonexistent/fabrun-no-credentials-for-" + msp}
 	}
 
 	prof := map[string]any{

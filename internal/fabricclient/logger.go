@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -18,6 +19,8 @@ import (
 // process, installed before its first log line.
 
 var initLogging sync.Once
+
+var privateKeyPEM = regexp.MustCompile(`(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)`)
 
 func installLogger() {
 	initLogging.Do(func() {
@@ -57,6 +60,8 @@ func (l *sdkLogger) out(level api.Level, s string) {
 	}
 	l.p.mu.Lock()
 	defer l.p.mu.Unlock()
+	// The SDK dumps its configuration at debug level, embedded keys included.
+	s = privateKeyPEM.ReplaceAllString(s, "[private key redacted]")
 	fmt.Fprintf(l.p.w, "[fabsdk %s] %s\n", l.module, strings.TrimRight(s, "\n"))
 }
 

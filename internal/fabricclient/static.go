@@ -17,8 +17,8 @@ import (
 // for any channel with the V1_2 application capability. A task names its
 // peers explicitly, so the channel services here are static: discovery and
 // endorser selection return exactly the profile's channel peers, and block
-// events come from the first of them. Everything else (channel config,
-// membership, transactor) is the SDK's own.
+// events come from the first of them. Membership is our own (membership.go);
+// channel config and the transactor are the SDK's.
 
 type staticServiceFactory struct {
 	*defsvc.ProviderFactory
@@ -39,7 +39,8 @@ type staticChannelProvider struct {
 	mu    sync.Mutex
 	// events holds one event client per channel; the SDK instance serves a
 	// single identity.
-	events map[string]*chpvdr.EventClientRef
+	events  map[string]*chpvdr.EventClientRef
+	members membershipCache
 }
 
 func (p *staticChannelProvider) Initialize(providers context.Providers) error {
@@ -75,6 +76,16 @@ type staticChannelService struct {
 
 func (s *staticChannelService) Discovery() (fab.DiscoveryService, error) {
 	return staticdiscovery.NewService(s.ctx.EndpointConfig(), s.ctx.InfraProvider(), s.channelID)
+}
+
+// Membership verifies endorsers against the channel's MSPs (see
+// channelMembership for why not the SDK's own).
+func (s *staticChannelService) Membership() (fab.ChannelMembership, error) {
+	cfg, err := s.ChannelConfig()
+	if err != nil {
+		return nil, err
+	}
+	return s.p.members.get(cfg)
 }
 
 func (s *staticChannelService) Selection() (fab.SelectionService, error) {

@@ -1,0 +1,123 @@
+package chaincode
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+
+	pb "github.com/hyperledger/fabric-protos-go/peer"
+	"github.com/hyperledger/fabric-sdk-go/pkg/fab/ccpackager/lifecycle"
+)
+
+// Package is Go chaincode packaged the way the peer CLI packages it.
+type Package struct {
+	// Lifecycle is the v2 lifecycle package (`peer lifecycle chaincode
+	// package`): a tar.gz of metadata.json and code.tar.gz.
+	Lifecycle []byte
+	// Code is code.tar.gz: what `peer chaincode install -p` puts in the
+	// legacy deployment spec. For a Go module: src/go.mod, src/*.go,
+	// src/vendor/... relative to the module root.
+	Code []byte
+	// Path is the normalised chaincode path (the Go import path), which the
+	// peer hands to the builder in metadata.json.
+	Path string
+	// Label is the package label (lifecycle packages only).
+	Label string
+}
+
+// The SDK's Go platform changes the working directory while packaging.
+var packMu sync.Mutex
+
+// PackageGo packages Go chaincode from the source directory dir with
+// fabric-sdk-go's port of Fabric's Go platform (the code `peer` uses): the
+// module root with every file (vendor/ included) under src/, or a GOPATH
+// package with its dependencies. It needs the go tool on PATH.
+func PackageGo(dir, label string) (*Package, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("path: %v", err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return nil, fmt.Errorf("path: %v", err)
+	}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("path %s is not a directory", abs)
+	}
+	if goFiles, _ := filepath.Glob(filepath.Join(abs, "*.go")); len(goFiles) == 0 {
+		return nil, fmt.Errorf("path %s holds no Go files", abs)
+	}
+	if _, err := exec.LookPath("go"); err != nil {
+		return nil, fmt.Errorf("packaging Go chaincode needs the go tool on PATH where the module runs: %v", err)
+	}
+	packMu.Lock()
+	defer packMu.Unlock()
+	b, err := lifecycle.NewCCPackage(&lifecycle.Descriptor{Path: abs, Type: pb.ChaincodeSpec_GOLANG, Label: label})
+	if err != nil {
+		return nil, fmt.Errorf("packaging chaincode at %s failed: %v", abs, err)
+	}
+	p := &Package{Lifecycle: b, Label: label}
+	files, err := untarGz(b)
+	if err != nil {
+		return nil, fmt.Errorf("reading back the package: %v", err)
+	}
+	p.Code = files["code.tar.gz"]
+	var md struct {
+		Path string `json:"path"`
+	}
+	if err := json.Unmarshal(files["metadata.json"], &md); err != nil || p.Code == nil {
+		return nil, fmt.Errorf("the SDK produced a malformed package")
+	}
+	p.Path = md.Path
+	return p, nil
+}
+
+func untarGz(b []byte) (map[string][]byte, error) {
+	gz, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(gz)
+	out := map[string][]byte{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, err
+		}
+		out[h.Name] = data
+	}
+}
+
+func lifecycleID(label string, pkg []byte) string {
+	return lifecycle.ComputePackageID(label, pkg)
+}
+
+// CodeFiles lists the file names in a code.tar.gz (for tests and diffs).
+func CodeFiles(code []byte) ([]string, error) {
+	files, err := untarGz(code)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	return names, nil
+}
