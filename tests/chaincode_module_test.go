@@ -274,3 +274,73 @@ func fabnetCopyTree(t testing.TB, src, dst string) {
 		t.Fatal(err)
 	}
 }
+
+func TestChaincodeModuleLifecycle(t *testing.T) {
+	n := ccBuilderNet(t, fabnetOptions{Orgs: 2, AppCapability: "V2_0"})
+	ccSetupChannel(t, n)
+	org1, org2 := n.Orgs[0], n.Orgs[1]
+	p1, p2 := org1.Peers[0], org2.Peers[0]
+	src := myccPath(t)
+	policy := "OR('Org1MSP.peer','Org2MSP.peer')"
+	def := map[string]any{"name": "mycc", "version": "1.0", "policy": policy, "init_required": true}
+
+	var pkgID string
+	t.Run("install packages", func(t *testing.T) {
+		for _, x := range []struct {
+			org *fabnetOrg
+			p   *fabnetPeer
+		}{{org1, p1}, {org2, p2}} {
+			args := n.ccArgs(x.org, x.p, "lifecycle_installed", map[string]any{"name": "mycc", "version": "1.0", "path": src})
+			start := time.Now()
+			r := ccMust(t, args, true)
+			t.Logf("TIMING lifecycle install (package + build) on %s: %s", x.p.Name, time.Since(start))
+			id := r["package_id"].(string)
+			if !strings.HasPrefix(id, "mycc_1.0:") || (pkgID != "" && id != pkgID) {
+				t.Fatalf("package_id %q (first %q)", id, pkgID)
+			}
+			pkgID = id
+			ccMust(t, args, false)
+		}
+	})
+
+	t.Run("approve", func(t *testing.T) {
+		for _, x := range []struct {
+			org *fabnetOrg
+			p   *fabnetPeer
+		}{{org1, p1}, {org2, p2}} {
+			args := n.ccArgs(x.org, x.p, "approved", mergeArgs(def, map[string]any{"package_id": pkgID}))
+			r := ccMust(t, mergeArgs(args, map[string]any{"_ansible_check_mode": true, "_ansible_diff": true}), true)
+			if r["diff"] == nil || r["sequence"].(float64) != 1 {
+				t.Fatalf("check mode: %v", r)
+			}
+			ccMust(t, args, true)
+			ccMust(t, args, false)
+		}
+		ccFail(t, n.ccArgs(org1, p1, "approved", mergeArgs(def, map[string]any{"package_id": pkgID, "policy": "AND('Org1MSP.peer'"})), "policy")
+	})
+
+	t.Run("commit and init", func(t *testing.T) {
+		args := n.ccArgs(org1, p1, "committed", mergeArgs(def, map[string]any{
+			"endorsing_peers": []any{map[string]any{"address": p2.Addr, "tls_ca": p2.TLSCA, "msp_id": org2.MSPID}}}))
+		r := ccMust(t, mergeArgs(args, map[string]any{"_ansible_check_mode": true}), true)
+		if ap, _ := r["approvals"].(map[string]any); ap["Org1MSP"] != true || ap["Org2MSP"] != true {
+			t.Fatalf("approvals: %v", r["approvals"])
+		}
+		start := time.Now()
+		ccMust(t, args, true)
+		t.Logf("TIMING commit: %s", time.Since(start))
+		ccMust(t, args, false)
+		start = time.Now()
+		ccMust(t, n.ccArgs(org1, p1, "invoked", map[string]any{"name": "mycc", "args": []any{"init", "a", "100", "b", "200"}, "is_init": true}), true)
+		t.Logf("TIMING init invoke: %s", time.Since(start))
+		ccMust(t, n.ccArgs(org1, p1, "invoked", map[string]any{"name": "mycc", "args": []any{"invoke", "a", "b", "10"}}), true)
+		r = ccMust(t, n.ccArgs(org2, p2, "queried", map[string]any{"name": "mycc", "args": []any{"query", "b"}}), false)
+		if r["payload"] != "210" {
+			t.Fatalf("b on peer0.org2 = %v", r["payload"])
+		}
+		out := n.PeerCLI(p2, "chaincode", "query", "-C", n.ChannelID, "-n", "mycc", "-c", `{"Args":["query","a"]}`)
+		if out.Err != nil || strings.TrimSpace(out.Stdout) != "90" {
+			t.Fatalf("peer chaincode query: %v\n%s\n%s", out.Err, out.Stdout, out.Stderr)
+		}
+	})
+}

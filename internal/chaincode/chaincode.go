@@ -667,7 +667,7 @@ func (s *session) wanted(a Args, packageID string) (definition, *resmgmt.Lifecyc
 	var cur *resmgmt.LifecycleChaincodeDefinition
 	defs, err := s.rc.LifecycleQueryCommittedCC(a.ChannelID, resmgmt.LifecycleQueryCommittedCCRequest{Name: a.Name}, s.mainPeer(), s.timeout())
 	if err != nil {
-		if msg, _, ok := EndorserMessage(err); !ok || !strings.Contains(msg, "not found") {
+		if !notFound(err) {
 			return d, nil, s.peerErr(fmt.Sprintf("querying the committed definition of %s on %s", a.Name, a.ChannelID), err)
 		}
 	}
@@ -688,6 +688,16 @@ func (s *session) wanted(a Args, packageID string) (definition, *resmgmt.Lifecyc
 		}
 	}
 	return d, cur, nil
+}
+
+// notFound recognises the lifecycle's "no such definition" answers.
+func notFound(err error) bool {
+	msg, code, ok := EndorserMessage(err)
+	if !ok {
+		return false
+	}
+	return code == 404 || strings.Contains(msg, "not found") || strings.Contains(msg, "not defined") ||
+		strings.Contains(msg, "could not fetch approved chaincode definition")
 }
 
 func approved(ctx *module.Context, a Args) (module.Result, error) {
@@ -717,7 +727,7 @@ func approved(ctx *module.Context, a Args) (module.Result, error) {
 	if err == nil {
 		have = &definition{Version: appr.Version, Sequence: appr.Sequence, Policy: appr.SignaturePolicy, ChannelConfigPolicy: appr.ChannelConfigPolicy,
 			InitRequired: appr.InitRequired, PackageID: appr.PackageID}
-	} else if msg, _, ok := EndorserMessage(err); !ok || !strings.Contains(msg, "not found") {
+	} else if !notFound(err) {
 		return module.Result{}, s.peerErr("querying the approved definition", err)
 	}
 	if have != nil && have.Version == want.Version && samePolicy(have.Policy, want.Policy) && have.InitRequired == want.InitRequired &&
