@@ -1,0 +1,568 @@
+package tests
+
+// Tests of the Kafka/ZooKeeper half of the cluster and of the shared
+// machinery (roles/service, roles/common, roles/preflight, inventories):
+//
+//   TestKafkaInventoryPlacement   both inventories carry the seed's placement
+//   TestKafkaProductionRender     production files rendered, no host contacted
+//   TestKafkaPreflightRejects     bad inventories stop before anything starts
+//   TestKafkaServiceRole          roles/service under supervisor (no network)
+//   TestKafkaEndToEnd             real ZooKeeper + Kafka on the local inventory
+//
+// Only loopback addresses are ever contacted; the production inventory is
+// parsed and rendered with a local connection, never reached.
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// kafkaSeedHost is one server of the seed's topology.
+type kafkaSeedHost struct {
+	octet       int
+	zookeeperID int    // 0: not a ZooKeeper member
+	brokerID    int    // -1: not a Kafka broker
+	orderer     string // orderer_name
+	org, peer   string // peer group and peer_name
+}
+
+// The seed's placement (docs: /work/shared/seed/README.md).
+var kafkaSeed = map[string]kafkaSeedHost{
+	"server211": {octet: 211, brokerID: -1, org: "org1", peer: "peer0"},
+	"server212": {octet: 212, brokerID: -1, org: "org1", peer: "peer1"},
+	"server213": {octet: 213, brokerID: -1, org: "org2", peer: "peer0"},
+	"server214": {octet: 214, brokerID: 4, org: "org2", peer: "peer1"},
+	"server215": {octet: 215, zookeeperID: 1, brokerID: 1, orderer: "orderer0"},
+	"server216": {octet: 216, zookeeperID: 2, brokerID: 2, orderer: "orderer1"},
+}
+
+// kafkaInventory is `ansible-inventory --list` output.
+type kafkaInventory struct {
+	groups   map[string][]string // direct hosts
+	children map[string][]string
+	hostvars map[string]map[string]any
+}
+
+func kafkaListInventory(t *testing.T, dir string) kafkaInventory {
+	t.Helper()
+	r := MustRun(t, RepoRoot(t), AnsibleEnv(t), VenvBin(t, "ansible-inventory"), "-i", dir, "--list")
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(r.Stdout), &raw); err != nil {
+		t.Fatalf("ansible-inventory --list: %v\n%s", err, r.Stdout)
+	}
+	inv := kafkaInventory{groups: map[string][]string{}, children: map[string][]string{}}
+	for name, msg := range raw {
+		if name == "_meta" {
+			var meta struct {
+				Hostvars map[string]map[string]any `json:"hostvars"`
+			}
+			if err := json.Unmarshal(msg, &meta); err != nil {
+				t.Fatal(err)
+			}
+			inv.hostvars = meta.Hostvars
+			continue
+		}
+		var g struct {
+			Hosts    []string `json:"hosts"`
+			Children []string `json:"children"`
+		}
+		if err := json.Unmarshal(msg, &g); err != nil {
+			t.Fatal(err)
+		}
+		sort.Strings(g.Hosts)
+		sort.Strings(g.Children)
+		inv.groups[name], inv.children[name] = g.Hosts, g.Children
+	}
+	return inv
+}
+
+func kafkaSorted(s ...string) []string {
+	sort.Strings(s)
+	return s
+}
+
+func TestKafkaInventoryPlacement(t *testing.T) {
+	root := RepoRoot(t)
+	for _, tc := range []struct {
+		dir, prefix, manager, connection string
+		home                             func(host string) string
+	}{
+		{"inventory/production", "10.100.194.", "systemd", "ssh", func(string) string { return "/opt/fabrun" }},
+		{"inventory/local", "127.0.194.", "supervisor", "local", nil},
+	} {
+		t.Run(filepath.Base(tc.dir), func(t *testing.T) {
+			inv := kafkaListInventory(t, filepath.Join(root, tc.dir))
+			want := map[string][]string{
+				"zookeeper": kafkaSorted("server215", "server216"),
+				"kafka":     kafkaSorted("server214", "server215", "server216"),
+				"orderer":   kafkaSorted("server215", "server216"),
+				"org1":      kafkaSorted("server211", "server212"),
+				"org2":      kafkaSorted("server213", "server214"),
+			}
+			for g, hosts := range want {
+				if got := strings.Join(inv.groups[g], ","); got != strings.Join(hosts, ",") {
+					t.Errorf("group %s: hosts %s, want %s", g, got, strings.Join(hosts, ","))
+				}
+			}
+			if got := strings.Join(inv.children["peer"], ","); got != "org1,org2" {
+				t.Errorf("group peer: children %q, want org1,org2", got)
+			}
+			for host, s := range kafkaSeed {
+				hv := inv.hostvars[host]
+				if hv == nil {
+					t.Errorf("%s missing", host)
+					continue
+				}
+				check := func(key string, want any) {
+					t.Helper()
+					if got := fmt.Sprint(hv[key]); got != fmt.Sprint(want) {
+						t.Errorf("%s: %s = %q, want %q", host, key, got, fmt.Sprint(want))
+					}
+				}
+				check("ansible_host", fmt.Sprintf("%s%d", tc.prefix, s.octet))
+				check("fabrun_service_manager", tc.manager)
+				check("ansible_connection", tc.connection)
+				if tc.home != nil {
+					check("fabrun_home", tc.home(host))
+					check("ansible_user", "root")
+				} else if h := fmt.Sprint(hv["fabrun_home"]); !strings.Contains(h, "build/local/hosts/{{ inventory_hostname }}") {
+					t.Errorf("%s: fabrun_home %q is not under build/local/hosts/<host>", host, h)
+				}
+				if s.zookeeperID > 0 {
+					check("zookeeper_id", s.zookeeperID)
+				} else if _, ok := hv["zookeeper_id"]; ok {
+					t.Errorf("%s: zookeeper_id set on a host outside the ensemble", host)
+				}
+				if s.brokerID >= 0 {
+					check("kafka_broker_id", s.brokerID)
+				}
+				if s.orderer != "" {
+					check("orderer_name", s.orderer)
+				}
+				if s.org != "" {
+					check("peer_name", s.peer)
+					n := s.org[len(s.org)-1:]
+					check("org_name", "Org"+n)
+					check("org_msp_id", "Org"+n+"MSP")
+					check("org_domain", "org"+n+".example.com")
+				}
+			}
+		})
+	}
+}
+
+// kafkaProps reads key=value lines.
+func kafkaProps(t *testing.T, path string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		if k, v, ok := strings.Cut(l, "="); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+func TestKafkaProductionRender(t *testing.T) {
+	root := RepoRoot(t)
+	out := t.TempDir()
+	// Extra vars beat the inventory's ssh settings: nothing is contacted.
+	r, _ := ansibleMustPlaybook(t, "-i", filepath.Join(root, "inventory/production"),
+		"tests/testdata/kafka/render.yml",
+		"-e", "render_root="+out,
+		"-e", "ansible_connection=local",
+		"-e", "ansible_python_interpreter="+VenvBin(t, "python"))
+	for _, w := range []string{"ZooKeeper: 2 members (server215, server216) cannot lose any member",
+		"Kafka: 3 brokers for replication factor 3"} {
+		if !strings.Contains(strings.Join(strings.Fields(r.Stdout), " "), w) {
+			t.Errorf("preflight warning %q missing", w)
+		}
+	}
+
+	zkServers := []string{"server.1=10.100.194.215:2888:3888", "server.2=10.100.194.216:2888:3888"}
+	for host, s := range kafkaSeed {
+		zooCfg := filepath.Join(out, host, "opt/fabrun/etc/zookeeper/zoo.cfg")
+		if s.zookeeperID == 0 {
+			if _, err := os.Stat(zooCfg); err == nil {
+				t.Errorf("%s: zoo.cfg rendered for a host outside the ensemble", host)
+			}
+		} else {
+			zc := kafkaProps(t, zooCfg)
+			addr := fmt.Sprintf("10.100.194.%d", s.octet)
+			for k, v := range map[string]string{
+				"clientPort": "2181", "clientPortAddress": addr, "dataDir": "/opt/fabrun/data/zookeeper",
+				"4lw.commands.whitelist": "srvr,ruok,mntr,stat", "admin.enableServer": "false",
+				"quorumListenOnAllIPs": "false",
+			} {
+				if zc[k] != v {
+					t.Errorf("%s zoo.cfg: %s=%q, want %q", host, k, zc[k], v)
+				}
+			}
+			b, _ := os.ReadFile(zooCfg)
+			var servers []string
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "server.") {
+					servers = append(servers, l)
+				}
+			}
+			if strings.Join(servers, " ") != strings.Join(zkServers, " ") {
+				t.Errorf("%s zoo.cfg servers %v, want %v", host, servers, zkServers)
+			}
+			myid, _ := os.ReadFile(filepath.Join(out, host, "opt/fabrun/data/zookeeper/myid"))
+			if strings.TrimSpace(string(myid)) != fmt.Sprint(s.zookeeperID) {
+				t.Errorf("%s myid %q, want %d", host, myid, s.zookeeperID)
+			}
+			unit, _ := os.ReadFile(filepath.Join(out, host, "etc/systemd/system/fabrun-zookeeper.service"))
+			for _, w := range []string{"# fabrun-priority: 100", "-Xmx256m",
+				"-cp /opt/fabrun/bin/zookeeper-3.8.4/libs/* org.apache.zookeeper.server.quorum.QuorumPeerMain /opt/fabrun/etc/zookeeper/zoo.cfg",
+				"WorkingDirectory=/opt/fabrun/data/zookeeper", "WantedBy=multi-user.target"} {
+				if !strings.Contains(string(unit), w) {
+					t.Errorf("%s fabrun-zookeeper.service lacks %q:\n%s", host, w, unit)
+				}
+			}
+		}
+
+		props := filepath.Join(out, host, "opt/fabrun/etc/kafka/server.properties")
+		if s.brokerID < 0 {
+			if _, err := os.Stat(props); err == nil {
+				t.Errorf("%s: server.properties rendered for a host outside the kafka group", host)
+			}
+			continue
+		}
+		p := kafkaProps(t, props)
+		addr := fmt.Sprintf("10.100.194.%d", s.octet)
+		for k, v := range map[string]string{
+			"broker.id":                      fmt.Sprint(s.brokerID),
+			"listeners":                      "PLAINTEXT://" + addr + ":9092",
+			"advertised.listeners":           "PLAINTEXT://" + addr + ":9092",
+			"zookeeper.connect":              "10.100.194.215:2181,10.100.194.216:2181",
+			"log.dirs":                       "/opt/fabrun/data/kafka",
+			"unclean.leader.election.enable": "false",
+			"min.insync.replicas":            "2",
+			"default.replication.factor":     "3",
+			"message.max.bytes":              "103809024",
+			"replica.fetch.max.bytes":        "103809024",
+			"log.retention.ms":               "-1",
+			"auto.create.topics.enable":      "true",
+		} {
+			if p[k] != v {
+				t.Errorf("%s server.properties: %s=%q, want %q", host, k, p[k], v)
+			}
+		}
+		unit, _ := os.ReadFile(filepath.Join(out, host, "etc/systemd/system/fabrun-kafka.service"))
+		for _, w := range []string{"# fabrun-priority: 200", "-Xmx512m", "-Xms256m",
+			"-cp /opt/fabrun/bin/kafka-3.9.1/libs/* kafka.Kafka /opt/fabrun/etc/kafka/server.properties"} {
+			if !strings.Contains(string(unit), w) {
+				t.Errorf("%s fabrun-kafka.service lacks %q:\n%s", host, w, unit)
+			}
+		}
+		// Where ZooKeeper runs beside the broker, systemd starts it first.
+		if after := strings.Contains(string(unit), "fabrun-zookeeper.service"); after != (s.zookeeperID > 0) {
+			t.Errorf("%s fabrun-kafka.service: After= fabrun-zookeeper.service is %v, want %v", host, after, s.zookeeperID > 0)
+		}
+	}
+}
+
+func TestKafkaPreflightRejects(t *testing.T) {
+	for _, tc := range []struct {
+		inventory string
+		want      []string
+	}{
+		{"bad-no-zookeeper", []string{
+			"Kafka hosts kafkaA, kafkaB need a ZooKeeper ensemble, but group 'zookeeper' has no hosts"}},
+		{"bad-port-clash", []string{
+			"port clash: nodeA zookeeper client and nodeA kafka both bind 127.0.195.11:2181",
+			"port clash: nodeB zookeeper client and nodeC zookeeper client both bind 127.0.195.12:2181"}},
+		{"bad-empty-orderer", []string{"group 'orderer' has no hosts"}},
+	} {
+		t.Run(tc.inventory, func(t *testing.T) {
+			home := t.TempDir()
+			r, _ := ansibleTimedPlaybook(t, "-i", "tests/testdata/kafka/"+tc.inventory, "playbooks/kafka.yml",
+				"-e", "fabrun_home="+home+"/{{ inventory_hostname }}")
+			if r.Err == nil {
+				t.Fatalf("kafka.yml succeeded on a bad inventory:\n%s", ansibleTail(r.Stdout, 60))
+			}
+			flat := strings.Join(strings.Fields(r.Stdout), " ")
+			for _, w := range append(tc.want, "preflight: the inventory cannot work, nothing was started") {
+				if !strings.Contains(flat, w) {
+					t.Errorf("output lacks %q:\n%s", w, ansibleTail(r.Stdout, 60))
+				}
+			}
+			if strings.Contains(r.Stdout, "PLAY [Kafka brokers]") {
+				t.Errorf("the Kafka play started after a failed preflight")
+			}
+			if entries, _ := os.ReadDir(home); len(entries) > 0 {
+				t.Errorf("preflight left files in fabrun_home: %v", entries)
+			}
+		})
+	}
+}
+
+func TestKafkaServiceRole(t *testing.T) {
+	dir := t.TempDir()
+	home := filepath.Join(dir, "home")
+	inv := filepath.Join(dir, "hosts.yml")
+	if err := os.WriteFile(inv, []byte(fmt.Sprintf(
+		"all:\n  hosts:\n    svc:\n      ansible_connection: local\n      ansible_host: 127.0.0.1\n"+
+			"      fabrun_service_manager: supervisor\n      ansible_python_interpreter: %s\n",
+		VenvBin(t, "python"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	play := func(step string) (CmdResult, time.Duration) {
+		return ansibleTimedPlaybook(t, "-i", inv, "tests/testdata/kafka/service.yml",
+			"-e", "fabrun_home="+home, "-e", "step="+step)
+	}
+	must := func(step string) map[string]int {
+		t.Helper()
+		r, _ := play(step)
+		if r.Err != nil {
+			t.Fatalf("step %s: %v\n%s", step, r.Err, ansibleTail(r.Stdout, 80))
+		}
+		return ansibleRecap(t, r.Stdout)["svc"]
+	}
+	teardown := func() CmdResult {
+		return AnsiblePlaybook(t, "-i", inv, "playbooks/teardown.yml", "-e", "fabrun_home="+home)
+	}
+	t.Cleanup(func() { teardown() })
+	sleeperPID := func() int {
+		t.Helper()
+		var mine []procInfo
+		for _, p := range procsMatching("sleep 600") {
+			if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", p.PID)); err == nil && cwd == home {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) != 1 {
+			t.Fatalf("want one sleeper running in %s, found %v", home, mine)
+		}
+		return mine[0].PID
+	}
+
+	if rc := must("start"); rc["changed"] == 0 {
+		t.Errorf("first start changed nothing: %v", rc)
+	}
+	pid := sleeperPID()
+	log, _ := os.ReadFile(filepath.Join(home, "log", "sleeper.log"))
+	if want := `sleeper FOO=[bar "baz" 50%] ARG=[two words] 100%`; !strings.Contains(string(log), want) {
+		t.Errorf("sleeper log %q lacks %q: argv, env or %% lost in quoting", log, want)
+	}
+	if rc := must("start"); rc["changed"] != 0 {
+		t.Errorf("second start: changed=%d, want 0", rc["changed"])
+	}
+	if p := sleeperPID(); p != pid {
+		t.Errorf("second start restarted the service (pid %d -> %d)", pid, p)
+	}
+	if rc := must("restart"); rc["changed"] == 0 {
+		t.Errorf("a pending restart changed nothing: %v", rc)
+	}
+	if p := sleeperPID(); p == pid {
+		t.Errorf("a pending restart did not restart the service (pid %d)", p)
+	}
+
+	r, _ := play("fail")
+	if r.Err == nil {
+		t.Errorf("a service that exits at once did not fail the play")
+	}
+	for _, w := range []string{"crasher did not start", "crasher-last-words"} {
+		if !strings.Contains(r.Stdout, w) {
+			t.Errorf("the failure does not show %q:\n%s", w, ansibleTail(r.Stdout, 40))
+		}
+	}
+
+	if rc := must("stop"); rc["changed"] == 0 {
+		t.Errorf("stop changed nothing")
+	}
+	for _, p := range procsMatching("sleep 600") {
+		if cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", p.PID)); cwd == home {
+			t.Errorf("sleeper still runs after stop: %v", p)
+		}
+	}
+	if r := teardown(); r.Err != nil {
+		t.Fatalf("teardown: %v\n%s", r.Err, ansibleTail(r.Stdout, 60))
+	}
+	if ps := procsMatching(home); len(ps) > 0 {
+		t.Errorf("processes left after teardown: %v", ps)
+	}
+	if r := teardown(); r.Err != nil {
+		t.Fatalf("second teardown: %v\n%s", r.Err, ansibleTail(r.Stdout, 60))
+	} else if rc := ansibleRecap(t, r.Stdout)["svc"]; rc["changed"] != 0 {
+		t.Errorf("second teardown changed=%d, want 0", rc["changed"])
+	}
+}
+
+// kafkaJava runs a class from a host's Kafka jars under hostsDir (with the
+// tools' quiet log4j config), returning its output.
+func kafkaJava(t *testing.T, hostsDir, host string, args ...string) CmdResult {
+	t.Helper()
+	home := filepath.Join(hostsDir, host)
+	libs, _ := filepath.Glob(filepath.Join(home, "bin/kafka-*/libs"))
+	if len(libs) != 1 {
+		t.Fatalf("%s: want one bin/kafka-*/libs, found %v", host, libs)
+	}
+	argv := append([]string{"-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		"-Dlog4j.configuration=file:" + filepath.Join(home, "etc/kafka/tools-log4j.properties"),
+		"-cp", libs[0] + "/*"}, args...)
+	return Run(t, home, nil, "java", argv...)
+}
+
+var kafkaZKMode = regexp.MustCompile(`Mode: (\w+)`)
+
+// kafkaProcs maps "<host> zookeeper|kafka" to the PID of the ZooKeeper and
+// Kafka JVMs whose homes are under hostsDir.
+func kafkaProcs(hostsDir string) map[string]int {
+	prefix := hostsDir + "/"
+	out := map[string]int{}
+	for _, p := range procsMatching(prefix) {
+		h := strings.SplitN(p.Cmdline[strings.Index(p.Cmdline, prefix)+len(prefix):], "/", 2)[0]
+		switch {
+		case strings.Contains(p.Cmdline, "QuorumPeerMain"):
+			out[h+" zookeeper"] = p.PID
+		case strings.Contains(p.Cmdline, " kafka.Kafka "):
+			out[h+" kafka"] = p.PID
+		}
+	}
+	return out
+}
+
+// TestKafkaEndToEnd deploys ZooKeeper and Kafka with the local inventory
+// from nothing, checks the ensemble, the brokers and a replicated topic,
+// reruns (nothing changes or restarts) and tears down (nothing left).
+//
+// The hosts are the local inventory's, relocated so the test never touches
+// a network someone runs from the same checkout: every host's fabrun_home
+// is in a temp dir and its address is 127.0.196.<octet> (extra vars).
+func TestKafkaEndToEnd(t *testing.T) {
+	root := RepoRoot(t)
+	for _, a := range []string{"kafka-*.tar.gz", "zookeeper-*.tar.gz"} {
+		if m, _ := filepath.Glob(filepath.Join(root, "build/artifacts", a)); len(m) == 0 {
+			t.Fatalf("build/artifacts/%s is missing: run `make artifacts` first", a)
+		}
+	}
+	dir := t.TempDir()
+	hostsDir := filepath.Join(dir, "hosts")
+	vars := filepath.Join(dir, "relocate.yml")
+	if err := os.WriteFile(vars, []byte(fmt.Sprintf(
+		"fabrun_home: \"%s/{{ inventory_hostname }}\"\n"+
+			"ansible_host: \"127.0.196.{{ inventory_hostname | regex_replace('^server', '') }}\"\n", hostsDir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	play := func(pb string, extra ...string) (CmdResult, time.Duration) {
+		t.Helper()
+		return ansibleMustPlaybook(t, append([]string{"-i", filepath.Join(root, "inventory/local"), pb, "-e", "@" + vars}, extra...)...)
+	}
+	t.Cleanup(func() {
+		if len(procsMatching(hostsDir+"/")) > 0 {
+			AnsiblePlaybook(t, "-i", filepath.Join(root, "inventory/local"), "playbooks/teardown.yml", "-e", "@"+vars)
+		}
+	})
+
+	// ZooKeeper: one leader, one follower.
+	_, zkTime := play("playbooks/zookeeper.yml")
+	modes := map[string]string{}
+	for _, addr := range []string{"127.0.196.215:2181", "127.0.196.216:2181"} {
+		out, err := tcpAsk(addr, "srvr", 5*time.Second)
+		if err != nil {
+			t.Fatalf("srvr %s: %v", addr, err)
+		}
+		m := kafkaZKMode.FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("srvr %s: no Mode in %q", addr, out)
+		}
+		modes[addr] = m[1]
+		if ok, _ := tcpAsk(addr, "ruok", 5*time.Second); ok != "imok" {
+			t.Errorf("ruok %s: %q", addr, ok)
+		}
+	}
+	if vs := []string{modes["127.0.196.215:2181"], modes["127.0.196.216:2181"]}; !(vs[0] == "leader" && vs[1] == "follower" || vs[0] == "follower" && vs[1] == "leader") {
+		t.Errorf("ZooKeeper modes %v: want one leader and one follower", modes)
+	}
+
+	// Kafka: every broker registered, and a topic with three in-sync replicas.
+	_, kafkaTime := play("playbooks/kafka.yml")
+	ids := kafkaJava(t, hostsDir, "server215", "org.apache.zookeeper.ZooKeeperMain",
+		"-server", "127.0.196.215:2181,127.0.196.216:2181", "ls", "/brokers/ids")
+	if !strings.Contains(ids.Stdout, "[1, 2, 4]") {
+		t.Errorf("/brokers/ids: want [1, 2, 4]:\n%s\n%s", ids.Stdout, ids.Stderr)
+	}
+	topic := "fabrun-e2e"
+	bootstrap := "127.0.196.214:9092,127.0.196.215:9092,127.0.196.216:9092"
+	if r := kafkaJava(t, hostsDir, "server214", "org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap,
+		"--create", "--topic", topic, "--replication-factor", "3", "--partitions", "1"); r.Err != nil {
+		t.Fatalf("create topic: %v\n%s\n%s", r.Err, r.Stdout, r.Stderr)
+	}
+	isr := regexp.MustCompile(`Isr: ([0-9,]+)`)
+	var describe string
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		r := kafkaJava(t, hostsDir, "server216", "org.apache.kafka.tools.TopicCommand", "--bootstrap-server", bootstrap,
+			"--describe", "--topic", topic)
+		describe = r.Stdout + r.Stderr
+		if m := isr.FindStringSubmatch(r.Stdout); m != nil && len(strings.Split(m[1], ",")) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("topic %s never had 3 in-sync replicas:\n%s", topic, describe)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	for _, w := range []string{"ReplicationFactor: 3", "min.insync.replicas=2", "unclean.leader.election.enable=false",
+		"max.message.bytes=103809024", "retention.ms=-1"} {
+		if !strings.Contains(describe, w) {
+			t.Errorf("topic %s: describe lacks %q:\n%s", topic, w, describe)
+		}
+	}
+
+	// A second run changes nothing and restarts nothing.
+	before := kafkaProcs(hostsDir)
+	if len(before) != 5 {
+		t.Fatalf("want 2 ZooKeeper and 3 Kafka JVMs, found %v", before)
+	}
+	for _, pb := range []string{"playbooks/zookeeper.yml", "playbooks/kafka.yml"} {
+		r, _ := play(pb)
+		for host, c := range ansibleRecap(t, r.Stdout) {
+			if c["changed"] != 0 {
+				t.Errorf("second run of %s: %s changed=%d, want 0", pb, host, c["changed"])
+			}
+		}
+	}
+	if after := kafkaProcs(hostsDir); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("second run restarted services: before %v, after %v", before, after)
+	}
+
+	// Teardown leaves nothing running; a second teardown is fine; data is
+	// kept unless asked, then deleted.
+	_, tdTime := play("playbooks/teardown.yml")
+	if ps := procsMatching(hostsDir + "/"); len(ps) > 0 {
+		t.Errorf("processes left after teardown: %v", ps)
+	}
+	if _, err := os.Stat(filepath.Join(hostsDir, "server215/data/kafka")); err != nil {
+		t.Errorf("teardown without teardown_delete_data removed data: %v", err)
+	}
+	r, _ := play("playbooks/teardown.yml")
+	for host, c := range ansibleRecap(t, r.Stdout) {
+		if c["changed"] != 0 || c["failed"] != 0 {
+			t.Errorf("second teardown: %s %v, want no change", host, c)
+		}
+	}
+	play("playbooks/teardown.yml", "-e", "teardown_delete_data=true")
+	for _, h := range []string{"server214", "server215", "server216"} {
+		if _, err := os.Stat(filepath.Join(hostsDir, h, "data")); !os.IsNotExist(err) {
+			t.Errorf("%s: data kept with teardown_delete_data=true (%v)", h, err)
+		}
+	}
+	t.Logf("timings: ZooKeeper phase %s, Kafka phase %s, teardown %s", zkTime, kafkaTime, tdTime)
+}
