@@ -2,12 +2,15 @@ package tests
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fabrun/fabrun/internal/chaincode"
 	"github.com/fabrun/fabrun/internal/channel"
 	"github.com/fabrun/fabrun/internal/module"
 )
@@ -239,4 +242,126 @@ func jsonHas(list any, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestChannelChaincodeAnsible runs both modules as built binaries through
+// the real ansible-playbook: the seed's channel and chaincode steps.
+func TestChannelChaincodeAnsible(t *testing.T) {
+	ModuleBin(t, "fabric_channel")
+	ModuleBin(t, "fabric_chaincode")
+	n := ccBuilderNet(t, fabnetOptions{Orgs: 2})
+	var orgs []map[string]any
+	for _, org := range n.Orgs {
+		orgs = append(orgs, map[string]any{
+			"msp_id": org.MSPID, "admin_cert": org.AdminCert, "admin_key": org.AdminKey,
+			"peer": org.Peers[0].Addr, "peer_tls_ca": org.Peers[0].TLSCA, "anchors_tx": org.AnchorTx,
+		})
+	}
+	vars := map[string]any{"net": map[string]any{
+		"channel": n.ChannelID, "channel_tx": n.ChannelTx, "block": filepath.Join(n.Dir, "ansible", "mychannel.block"),
+		"orderer": n.Orderer.Addr, "orderer_tls_ca": n.Orderer.TLSCA, "cc_path": myccPath(t), "orgs": orgs,
+	}}
+	b, _ := json.Marshal(vars)
+	varsFile := filepath.Join(n.Dir, "vars.json")
+	if err := os.WriteFile(varsFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	env := append(AnsibleEnv(t), "ANSIBLE_CALLBACK_RESULT_FORMAT=json")
+	r := Run(t, RepoRoot(t), env, VenvBin(t, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+		"-e", "@"+varsFile, filepath.Join(RepoRoot(t), "tests", "playbooks", "channel_chaincode.yml"))
+	out := r.Stdout + r.Stderr
+	t.Logf("TIMING ansible-playbook channel_chaincode.yml: %s", time.Since(start))
+	if r.Err != nil {
+		t.Fatalf("ansible-playbook failed: %v\n%s", r.Err, out)
+	}
+	if strings.Contains(out, "PRIVATE KEY") {
+		t.Fatal("the playbook output shows a private key")
+	}
+	recap := regexp.MustCompile(`localhost\s*:\s*ok=(\d+)\s+changed=\d+\s+unreachable=0\s+failed=0\s+skipped=0\s+rescued=0\s+ignored=2`).FindStringSubmatch(out)
+	if recap == nil || recap[1] != "22" {
+		t.Fatalf("unexpected recap (want ok=22, the two expected failures ignored):\n%s", out)
+	}
+	t.Logf("recap: %s", recap[0])
+	// The real CLI sees what the playbook did.
+	q := n.PeerCLI(n.Orgs[0].Peers[0], "chaincode", "query", "-C", n.ChannelID, "-n", "mycc", "-c", `{"Args":["query","b"]}`)
+	if q.Err != nil || strings.TrimSpace(q.Stdout) != "210" {
+		t.Fatalf("peer chaincode query b: %v\n%s\n%s", q.Err, q.Stdout, q.Stderr)
+	}
+}
+
+// TestChannelChaincodeAnsibleDoc checks that ansible-doc reads both sidecars
+// and that they document exactly the options the modules accept, with the
+// same types, defaults, choices, aliases and required flags.
+func TestChannelChaincodeAnsibleDoc(t *testing.T) {
+	root := RepoRoot(t)
+	for _, m := range []struct {
+		name string
+		spec module.Spec
+	}{{"fabric_channel", channel.Spec()}, {"fabric_chaincode", chaincode.Spec()}} {
+		t.Run(m.name, func(t *testing.T) {
+			ModuleBin(t, m.name)
+			built := mustExist(t, filepath.Join(root, "build", "modules", m.name+".yml"), "make modules")
+			a, _ := os.ReadFile(built)
+			b, _ := os.ReadFile(filepath.Join(root, "modules", m.name, m.name+".yml"))
+			if string(a) != string(b) {
+				t.Fatalf("%s is stale: run `make modules`", built)
+			}
+			r := MustRun(t, root, AnsibleEnv(t), VenvBin(t, "ansible-doc"), "-M", filepath.Join(root, "build", "modules"), "--json", m.name)
+			if strings.Contains(r.Stderr, "WARNING") || strings.Contains(r.Stderr, "ERROR") {
+				t.Errorf("ansible-doc complained:\n%s", r.Stderr)
+			}
+			var parsed map[string]struct {
+				Doc struct {
+					Options map[string]struct {
+						Type     string   `json:"type"`
+						Required bool     `json:"required"`
+						Default  any      `json:"default"`
+						Choices  []any    `json:"choices"`
+						Aliases  []string `json:"aliases"`
+						Elements string   `json:"elements"`
+					} `json:"options"`
+				} `json:"doc"`
+				Examples string         `json:"examples"`
+				Return   map[string]any `json:"return"`
+			}
+			if err := json.Unmarshal([]byte(r.Stdout), &parsed); err != nil {
+				t.Fatalf("ansible-doc --json: %v", err)
+			}
+			doc := parsed[m.name]
+			if doc.Examples == "" || len(doc.Return) == 0 {
+				t.Errorf("EXAMPLES or RETURN missing")
+			}
+			for name, o := range m.spec.Options {
+				d, ok := doc.Doc.Options[name]
+				if !ok {
+					t.Errorf("option %s is not documented", name)
+					continue
+				}
+				if d.Type != string(o.Type) {
+					t.Errorf("option %s: documented type %q, spec %q", name, d.Type, o.Type)
+				}
+				if d.Required != o.Required {
+					t.Errorf("option %s: documented required=%v, spec %v", name, d.Required, o.Required)
+				}
+				if o.Default != nil && fmt.Sprint(d.Default) != fmt.Sprint(o.Default) {
+					t.Errorf("option %s: documented default %v, spec %v", name, d.Default, o.Default)
+				}
+				if fmt.Sprint(d.Choices) != fmt.Sprint(o.Choices) && !(len(d.Choices) == 0 && len(o.Choices) == 0) {
+					t.Errorf("option %s: documented choices %v, spec %v", name, d.Choices, o.Choices)
+				}
+				if fmt.Sprint(d.Aliases) != fmt.Sprint(o.Aliases) && !(len(d.Aliases) == 0 && len(o.Aliases) == 0) {
+					t.Errorf("option %s: documented aliases %v, spec %v", name, d.Aliases, o.Aliases)
+				}
+				if o.Type == module.List && d.Elements != string(o.Elements) {
+					t.Errorf("option %s: documented elements %q, spec %q", name, d.Elements, o.Elements)
+				}
+			}
+			for name := range doc.Doc.Options {
+				if _, ok := m.spec.Options[name]; !ok {
+					t.Errorf("documented option %s does not exist", name)
+				}
+			}
+		})
+	}
 }
