@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	pb "github.com/hyperledger/fabric-protos-go/peer"
 	"github.com/hyperledger/fabric-sdk-go/pkg/client/channel"
 	"github.com/hyperledger/fabric-sdk-go/pkg/client/ledger"
 
@@ -277,6 +278,9 @@ func (n *Network) Invoke(ctx context.Context, fcn string, args ...string) (strin
 		channel.WithTargetEndpoints(name), channel.WithParentContext(ctx))
 	if err != nil {
 		return string(resp.TransactionID), sdkError(err)
+	}
+	if resp.TxValidationCode != pb.TxValidationCode_VALID {
+		return string(resp.TransactionID), fmt.Errorf("transaction %s was rejected at commit: %s", resp.TransactionID, resp.TxValidationCode)
 	}
 	return string(resp.TransactionID), nil
 }
