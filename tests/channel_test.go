@@ -234,6 +234,27 @@ func TestChannelModule(t *testing.T) {
 	})
 }
 
+// TestChannelModuleMutualTLS runs against an orderer and a peer that
+// require client certificates.
+func TestChannelModuleMutualTLS(t *testing.T) {
+	n := fabnetStart(t, fabnetOptions{Orgs: 1, MutualTLS: true})
+	org := n.Orgs[0]
+	p := org.Peers[0]
+	block := filepath.Join(n.Dir, "mychannel.block")
+	mtls := map[string]any{"client_tls_cert": org.AdminTLSCert, "client_tls_key": org.AdminTLSKey}
+	chanFail(t, n.chanArgs(org, "present", map[string]any{"channel_tx": n.ChannelTx, "block_path": block, "client_tls_cert": org.AdminTLSCert}),
+		"client_tls_cert, client_tls_key")
+	chanFail(t, mergeArgs(n.chanArgs(org, "listed", map[string]any{"timeout": 5}), peerArgs(p)), p.Addr, "client_tls_cert")
+	chanFail(t, n.chanArgs(org, "fetched", map[string]any{"block_path": block, "timeout": 5}), n.Orderer.Addr, "client_tls_cert")
+	chanMust(t, n.chanArgs(org, "present", mergeArgs(mtls, map[string]any{"channel_tx": n.ChannelTx, "block_path": block})), true)
+	chanMust(t, mergeArgs(n.chanArgs(org, "joined", mergeArgs(mtls, map[string]any{"block_path": block})), peerArgs(p)), true)
+	r := chanMust(t, mergeArgs(n.chanArgs(org, "listed", mtls), peerArgs(p)), false)
+	if !jsonHas(r["channels"], "mychannel") {
+		t.Fatalf("channels = %v", r["channels"])
+	}
+	chanMust(t, n.chanArgs(org, "anchors_updated", mergeArgs(mtls, map[string]any{"anchors_tx": org.AnchorTx})), true)
+}
+
 func jsonHas(list any, s string) bool {
 	l, _ := list.([]any)
 	for _, x := range l {

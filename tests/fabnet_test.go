@@ -40,6 +40,8 @@ type fabnetOptions struct {
 	PropagateEnv []string
 	// ExtraPeerEnv is added to every peer's environment.
 	ExtraPeerEnv []string
+	// MutualTLS makes the orderer and the peers require client certificates.
+	MutualTLS bool
 }
 
 type fabnetOrderer struct {
@@ -404,6 +406,10 @@ func (n *fabnet) startOrderer() {
 		"ORDERER_ADMIN_LISTENADDRESS=" + fmt.Sprintf("%s:%d", o.IP, fabnetFreePort(t, o.IP)),
 		"ORDERER_METRICS_PROVIDER=disabled",
 	}
+	if n.opts.MutualTLS {
+		o.env = append(o.env, "ORDERER_GENERAL_TLS_CLIENTAUTHREQUIRED=true",
+			"ORDERER_GENERAL_TLS_CLIENTROOTCAS=["+strings.Join(n.tlsCAs(), ",")+"]")
+	}
 	o.log = filepath.Join(o.Dir, "orderer.log")
 	o.cmd = fabnetSpawn(t, FabricBin(t, "orderer"), o.Dir, o.env, o.log)
 	fabnetWaitHealthy(t, o.cmd, "orderer", o.opsAddr, o.Addr, o.log)
@@ -453,7 +459,22 @@ func (n *fabnet) preparePeer(p *fabnetPeer) {
 		"CORE_CHAINCODE_STARTUPTIMEOUT=120s",
 		"CORE_CHAINCODE_INSTALLTIMEOUT=300s",
 	}, n.opts.ExtraPeerEnv...)
+	if n.opts.MutualTLS {
+		p.env = append(p.env, "CORE_PEER_TLS_CLIENTAUTHREQUIRED=true",
+			"CORE_PEER_TLS_CLIENTROOTCAS_FILES="+strings.Join(n.tlsCAs(), " "),
+			"CORE_PEER_TLS_CLIENTCERT_FILE="+filepath.Join(node, "tls", "server.crt"),
+			"CORE_PEER_TLS_CLIENTKEY_FILE="+filepath.Join(node, "tls", "server.key"))
+	}
 	p.log = filepath.Join(p.Dir, "peer.log")
+}
+
+// tlsCAs are every organisation's TLS CA files.
+func (n *fabnet) tlsCAs() []string {
+	cas := []string{n.Orderer.TLSCA}
+	for _, org := range n.Orgs {
+		cas = append(cas, org.TLSCA)
+	}
+	return cas
 }
 
 // StartPeer (re)starts a peer and waits until it serves.

@@ -134,7 +134,7 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 		return res, nil
 	case fabricclient.IsChannelNotFound(err):
 	default:
-		return module.Result{}, fmt.Errorf("asking orderer %s for channel %s failed: %s", a.Orderer, a.ChannelID, fabricclient.ShortError(err))
+		return module.Result{}, ordererErr(c, fmt.Sprintf("asking orderer %s for channel %s", a.Orderer, a.ChannelID), err)
 	}
 
 	data["created"] = true
@@ -294,7 +294,7 @@ func peerChannels(c *fabricclient.Client, addr string) ([]string, error) {
 	resp, err := resource.QueryChannels(reqCtx, peer)
 	if err != nil {
 		if fabricclient.Unreachable(err) {
-			return nil, fmt.Errorf("peer %s is unreachable (is it running?): %s", addr, fabricclient.ShortError(err))
+			return nil, fmt.Errorf("peer %s is unreachable (%s): %s", addr, c.UnreachableHint(), fabricclient.ShortError(err))
 		}
 		return nil, fmt.Errorf("listing the channels of peer %s failed: %s", addr, fabricclient.ShortError(err))
 	}
@@ -360,7 +360,7 @@ func fetched(ctx *module.Context, a Args) (module.Result, error) {
 			}
 			return module.Result{}, fmt.Errorf("channel %s does not exist on orderer %s", a.ChannelID, a.Orderer)
 		}
-		return module.Result{}, fmt.Errorf("fetching block %s of channel %s from orderer %s failed: %s", what, a.ChannelID, a.Orderer, fabricclient.ShortError(err))
+		return module.Result{}, ordererErr(c, fmt.Sprintf("fetching block %s of channel %s from orderer %s", what, a.ChannelID, a.Orderer), err)
 	}
 	b, err := marshalBlock(block)
 	if err != nil {
@@ -508,7 +508,7 @@ func currentAnchors(c *fabricclient.Client, channelID, org string) ([]string, er
 		if fabricclient.IsChannelNotFound(err) {
 			return nil, fmt.Errorf("channel %s does not exist on orderer %s", channelID, c.Cfg.Orderer.Address)
 		}
-		return nil, fmt.Errorf("reading the config of channel %s failed: %s", channelID, fabricclient.ShortError(err))
+		return nil, ordererErr(c, fmt.Sprintf("reading the config of channel %s", channelID), err)
 	}
 	cfg, err := fabricclient.BlockConfig(block)
 	if err != nil {
@@ -522,6 +522,13 @@ func currentAnchors(c *fabricclient.Client, channelID, org string) ([]string, er
 }
 
 // --- helpers ---------------------------------------------------------------
+
+func ordererErr(c *fabricclient.Client, what string, err error) error {
+	if fabricclient.Unreachable(err) {
+		return fmt.Errorf("%s failed: orderer %s is unreachable (%s): %s", what, c.Cfg.Orderer.Address, c.UnreachableHint(), fabricclient.ShortError(err))
+	}
+	return fmt.Errorf("%s failed: %s", what, fabricclient.ShortError(err))
+}
 
 func readBlock(path string) (*common.Block, []byte, error) {
 	raw, err := os.ReadFile(path)

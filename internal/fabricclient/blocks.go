@@ -254,6 +254,14 @@ func Unreachable(err error) bool {
 		strings.Contains(s, "TRANSIENT_FAILURE") || strings.Contains(s, "context deadline exceeded")
 }
 
+// UnreachableHint is what to check when an endpoint cannot be reached.
+func (c *Client) UnreachableHint() string {
+	if c.Cfg.ClientTLSCert == "" {
+		return "is it running, and does it require client TLS certificates (client_tls_cert, client_tls_key)?"
+	}
+	return "is it running?"
+}
+
 // ShortError trims the SDK's nested error wording to its most useful parts.
 func ShortError(err error) string {
 	if err == nil {
