@@ -86,8 +86,14 @@ func (m *channelMembership) identity(serializedID []byte) (*x509.Certificate, er
 		return nil, fmt.Errorf("the certificate of %s (%s) expired on %s", sid.Mspid, cert.Subject.CommonName, cert.NotAfter)
 	}
 	o := *opts
-	o.CurrentTime = cert.NotBefore.Add(time.Second) // validity is checked above, as Fabric does
 	if _, err := cert.Verify(o); err != nil {
+		// Expiry is checked above. Like Fabric, accept a chain that is
+		// valid at the certificate's own start, e.g. a certificate issued
+		// seconds "in the future" (cryptogen rounds NotBefore to the minute).
+		o.CurrentTime = cert.NotBefore.Add(time.Second)
+		if _, err2 := cert.Verify(o); err2 == nil {
+			return cert, nil
+		}
 		return nil, fmt.Errorf("the certificate of %s (%s) is not issued by that MSP: %v", sid.Mspid, cert.Subject.CommonName, err)
 	}
 	return cert, nil

@@ -1,0 +1,151 @@
+package chaincode
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/hyperledger/fabric-sdk-go/pkg/common/errors/multi"
+	"github.com/hyperledger/fabric-sdk-go/pkg/common/errors/status"
+	"github.com/pkg/errors"
+
+	"github.com/fabrun/fabrun/internal/module"
+)
+
+func TestPolicyEnvelope(t *testing.T) {
+	tests := []struct {
+		policy  string
+		wantErr string
+	}{
+		{"OR('Org1MSP.peer','Org2MSP.peer')", ""},
+		{"OR ('Org1MSP.peer','Org2MSP.peer')", ""}, // the seed guide's spelling
+		{"AND('Org1MSP.member', OutOf(1, 'Org2MSP.admin', 'Org3MSP.peer'))", ""},
+		{"", ""},
+		{"OR('Org1MSP.peer',", "Unbalanced parenthesis"},
+		{"OR('Org1MSP.king')", "not a valid endorsement policy"},
+		{"Org1MSP.peer", "not a valid endorsement policy"},
+	}
+	for _, tt := range tests {
+		p, err := policyEnvelope(tt.policy)
+		if tt.wantErr == "" {
+			if err != nil || (tt.policy != "" && p == nil) {
+				t.Errorf("%q: %v", tt.policy, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), tt.policy) {
+			t.Errorf("%q: err = %v, want %q", tt.policy, err, tt.wantErr)
+		}
+	}
+}
+
+func TestEndorserMessage(t *testing.T) {
+	cc := status.New(status.EndorserServerStatus, 500, "Invalid transaction amount, expecting a integer value", nil)
+	tests := []struct {
+		name   string
+		err    error
+		want   string
+		wantOK bool
+	}{
+		{"direct", cc, "Invalid transaction amount, expecting a integer value", true},
+		{"wrapped", errors.WithMessage(multi.Errors{cc}, "Transaction processing for endorser"), "Invalid transaction amount, expecting a integer value", true},
+		{"nested in details", status.New(status.ClientStatus, 1, "multiple", []interface{}{cc}), "Invalid transaction amount, expecting a integer value", true},
+		{"fmt", fmt.Errorf("query: %w", cc), "Invalid transaction amount, expecting a integer value", true},
+		{"chaincode status", status.New(status.ChaincodeStatus, 500, "Entity not found", nil), "Entity not found", true},
+		{"transport", status.New(status.EndorserClientStatus, 2, "CONNECTION_FAILED", nil), "", false},
+		{"plain", errors.New("x"), "", false},
+	}
+	for _, tt := range tests {
+		msg, _, ok := EndorserMessage(tt.err)
+		if ok != tt.wantOK || msg != tt.want {
+			t.Errorf("%s: got %q %v", tt.name, msg, ok)
+		}
+	}
+	if !isInfraMessage("error in simulation: could not launch chaincode") || isInfraMessage("Entity not found") {
+		t.Error("isInfraMessage")
+	}
+	if !notFound(status.New(status.EndorserServerStatus, 404, "namespace mycc is not defined", nil)) || notFound(cc) {
+		t.Error("notFound")
+	}
+}
+
+// PackageGo packs chaincode/mycc as `peer chaincode install -p` would: the
+// module with vendor/ under src/, the import path as chaincode path.
+func TestPackageGoMycc(t *testing.T) {
+	src, _ := filepath.Abs(filepath.Join("..", "..", "chaincode", "mycc"))
+	if _, err := os.Stat(filepath.Join(src, "go.mod")); err != nil {
+		t.Fatalf("chaincode/mycc is missing: %v", err)
+	}
+	p, err := PackageGo(src, "mycc_1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Path != "github.com/fabrun/fabrun/chaincode/mycc" {
+		t.Errorf("path %q", p.Path)
+	}
+	files, err := CodeFiles(p.Code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	have := strings.Join(files, "\n")
+	for _, want := range []string{"src/go.mod", "src/go.sum", "src/mycc.go", "src/main.go", "src/vendor/modules.txt",
+		"src/vendor/github.com/hyperledger/fabric-chaincode-go/shim/shim.go"} {
+		if !strings.Contains(have, want+"\n") && !strings.HasSuffix(have, want) {
+			t.Errorf("package lacks %s", want)
+		}
+	}
+	again, err := PackageGo(src, "mycc_1.0")
+	if err != nil || packageID(again) != packageID(p) || !strings.HasPrefix(packageID(p), "mycc_1.0:") {
+		t.Errorf("packaging is not reproducible: %s vs %s (%v)", packageID(again), packageID(p), err)
+	}
+	for _, bad := range []struct{ path, want string }{
+		{filepath.Join(src, "nothere"), "no such file"},
+		{filepath.Join(src, "go.mod"), "not a directory"},
+		{filepath.Join(src, "vendor"), "no Go files"},
+	} {
+		if _, err := PackageGo(bad.path, "x"); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: err = %v, want %q", bad.path, err, bad.want)
+		}
+	}
+}
+
+func TestSpecValidation(t *testing.T) {
+	base := map[string]any{"msp_id": "Org1MSP", "admin_cert": "/c", "admin_key": "/k", "peer": "p:1", "peer_tls_ca": "/ca"}
+	tests := []struct {
+		name    string
+		args    map[string]any
+		wantErr string
+	}{
+		{"no state", map[string]any{}, "missing required arguments: state"},
+		{"installed", map[string]any{"state": "installed", "name": "mycc"}, "state is installed but all of the following are missing: version, path"},
+		{"instantiated", map[string]any{"state": "instantiated", "name": "mycc", "version": "1"}, "channel_id"},
+		{"invoked", map[string]any{"state": "invoked", "channel_id": "c", "name": "mycc", "orderer": "o:1", "orderer_tls_ca": "/ca"}, "state is invoked but all of the following are missing: args"},
+		{"queried", map[string]any{"state": "queried", "channel_id": "c", "args": []any{"query", "a"}}, "name"},
+		{"both policies", map[string]any{"state": "approved", "policy": "x", "channel_config_policy": "y"}, "mutually exclusive: policy|channel_config_policy"},
+		{"endorser without CA", map[string]any{"state": "queried", "channel_id": "c", "name": "n", "args": []any{"q"},
+			"endorsing_peers": []any{map[string]any{"address": "x:1"}}}, "endorsing_peers[0] needs address and tls_ca"},
+		{"lifecycle no label", map[string]any{"state": "lifecycle_installed", "path": "/tmp"}, "label and name are missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := map[string]any{}
+			for k, v := range base {
+				args[k] = v
+			}
+			for k, v := range tt.args {
+				args[k] = v
+			}
+			b, _ := json.Marshal(args)
+			out := module.Execute(Spec(), b, Run)
+			msg, _ := out["msg"].(string)
+			if out["failed"] != true || !strings.Contains(msg, tt.wantErr) {
+				t.Fatalf("got %v, want failure %q", out, tt.wantErr)
+			}
+		})
+	}
+}
