@@ -151,9 +151,28 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 	if err != nil {
 		return module.Result{}, err
 	}
-	_, err = rc.SaveChannel(resmgmt.SaveChannelRequest{ChannelID: a.ChannelID, ChannelConfig: bytes.NewReader(tx)},
-		resmgmt.WithOrdererEndpoint(c.Orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
-	if err != nil {
+	// A Kafka-based orderer answers SERVICE_UNAVAILABLE until its system
+	// channel's partition is ready: retry that until the timeout.
+	deadline := start.Add(c.Cfg.Timeout)
+	for {
+		_, err = rc.SaveChannel(resmgmt.SaveChannelRequest{ChannelID: a.ChannelID, ChannelConfig: bytes.NewReader(tx)},
+			resmgmt.WithOrdererEndpoint(c.Orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
+		if err == nil {
+			break
+		}
+		if st, ok := fabricclient.OrdererStatus(err); ok && st == common.Status_SERVICE_UNAVAILABLE && time.Now().Before(deadline) {
+			time.Sleep(time.Second)
+			continue
+		}
+		// A lost reply to a successful creation: the channel is there.
+		if _, ferr := c.FetchBlock(a.ChannelID, fabricclient.Number(0), false, 0); ferr == nil {
+			ctx.Warn("creating channel %s reported %q, but the channel exists", a.ChannelID, fabricclient.ShortError(err))
+			err = nil
+			break
+		}
+		if fabricclient.Unreachable(err) {
+			return module.Result{}, ordererErr(c, fmt.Sprintf("creating channel %s", a.ChannelID), err)
+		}
 		return module.Result{}, fmt.Errorf("creating channel %s through orderer %s failed: %s", a.ChannelID, a.Orderer, fabricclient.ShortError(err))
 	}
 	// The orderer may need a moment (Kafka: a topic) before the channel serves.
