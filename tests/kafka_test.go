@@ -286,7 +286,7 @@ func TestKafkaPreflightRejects(t *testing.T) {
 		{"bad-no-zookeeper", []string{
 			"Kafka hosts kafkaA, kafkaB need a ZooKeeper ensemble, but group 'zookeeper' has no hosts"}},
 		{"bad-port-clash", []string{
-			"port clash: nodeA zookeeper client and nodeA kafka both bind 127.0.195.11:2181",
+			"port clash: nodeA kafka and nodeA zookeeper client both bind 127.0.195.11:2181",
 			"port clash: nodeB zookeeper client and nodeC zookeeper client both bind 127.0.195.12:2181"}},
 		{"bad-empty-orderer", []string{"group 'orderer' has no hosts"}},
 	} {
@@ -300,7 +300,7 @@ func TestKafkaPreflightRejects(t *testing.T) {
 			flat := strings.Join(strings.Fields(r.Stdout), " ")
 			for _, w := range append(tc.want, "preflight: the inventory cannot work, nothing was started") {
 				if !strings.Contains(flat, w) {
-					t.Errorf("output lacks %q:\n%s", w, ansibleTail(r.Stdout, 60))
+					t.Errorf("output lacks %q:\n%s\nstderr:\n%s", w, ansibleTail(r.Stdout, 60), ansibleTail(r.Stderr, 30))
 				}
 			}
 			if strings.Contains(r.Stdout, "PLAY [Kafka brokers]") {
@@ -543,6 +543,19 @@ func TestKafkaEndToEnd(t *testing.T) {
 		t.Errorf("second run restarted services: before %v, after %v", before, after)
 	}
 
+	// A config change restarts that broker (handler -> service `main`), and
+	// only it; the play still waits for every broker.
+	r, _ := play("playbooks/kafka.yml", "--limit", "server214", "-e", "kafka_log_level=WARN")
+	if c := ansibleRecap(t, r.Stdout)["server214"]; c["changed"] == 0 {
+		t.Errorf("changing kafka_log_level changed nothing on server214: %v", c)
+	}
+	after := kafkaProcs(hostsDir)
+	for k, pid := range before {
+		if restarted := after[k] != pid; restarted != (k == "server214 kafka") {
+			t.Errorf("after a config change on server214: %s restarted=%v (pid %d -> %d)", k, restarted, pid, after[k])
+		}
+	}
+
 	// Teardown leaves nothing running; a second teardown is fine; data is
 	// kept unless asked, then deleted.
 	_, tdTime := play("playbooks/teardown.yml")
@@ -552,7 +565,7 @@ func TestKafkaEndToEnd(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(hostsDir, "server215/data/kafka")); err != nil {
 		t.Errorf("teardown without teardown_delete_data removed data: %v", err)
 	}
-	r, _ := play("playbooks/teardown.yml")
+	r, _ = play("playbooks/teardown.yml")
 	for host, c := range ansibleRecap(t, r.Stdout) {
 		if c["changed"] != 0 || c["failed"] != 0 {
 			t.Errorf("second teardown: %s %v, want no change", host, c)
