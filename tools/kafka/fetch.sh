@@ -38,7 +38,7 @@ pack() {
   mkdir -p "$root/libs"
   echo "fetch.sh: fetching $name $version from Maven Central"
   # shellcheck disable=SC2086
-  "$mvn" -B -q ${MVN_ARGS:-} -f "$pom" \
+  "$mvn" -B -q -Dstyle.color=never ${MVN_ARGS:-} -f "$pom" \
     dependency:copy-dependencies \
     -DincludeScope=runtime \
     -DoutputDirectory="$root/libs" \
