@@ -199,6 +199,10 @@ func TestChannelModule(t *testing.T) {
 			t.Fatal("fetched oldest block differs from the genesis block saved by state=present")
 		}
 		chanMust(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "block": "newest"}), false)
+		// TLS name override: the certificate's DNS name instead of the address.
+		chanMust(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "block": "0", "orderer_tls_hostname": "orderer0.example.com"}), false)
+		chanFail(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "block": "0", "orderer_tls_hostname": "wrong.example.com", "timeout": 5}), n.Orderer.Addr, "not wrong.example.com")
+		chanMust(t, mergeArgs(n.chanArgs(org1, "listed", map[string]any{"peer_tls_hostname": "peer0.org1.example.com"}), peerArgs(p1)), false)
 		chanFail(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "block": "99"}), "block 99")
 		chanFail(t, n.chanArgs(org1, "fetched", map[string]any{"block_path": dest, "channel_id": "nochannel"}), "does not exist")
 	})
@@ -244,7 +248,7 @@ func TestChannelModuleMutualTLS(t *testing.T) {
 	mtls := map[string]any{"client_tls_cert": org.AdminTLSCert, "client_tls_key": org.AdminTLSKey}
 	chanFail(t, n.chanArgs(org, "present", map[string]any{"channel_tx": n.ChannelTx, "block_path": block, "client_tls_cert": org.AdminTLSCert}),
 		"client_tls_cert, client_tls_key")
-	chanFail(t, mergeArgs(n.chanArgs(org, "listed", map[string]any{"timeout": 5}), peerArgs(p)), p.Addr, "client_tls_cert")
+	chanFail(t, mergeArgs(n.chanArgs(org, "listed", map[string]any{"timeout": 5}), peerArgs(p)), p.Addr, "certificate required", "client_tls_cert")
 	chanFail(t, n.chanArgs(org, "fetched", map[string]any{"block_path": block, "timeout": 5}), n.Orderer.Addr, "client_tls_cert")
 	chanMust(t, n.chanArgs(org, "present", mergeArgs(mtls, map[string]any{"channel_tx": n.ChannelTx, "block_path": block})), true)
 	chanMust(t, mergeArgs(n.chanArgs(org, "joined", mergeArgs(mtls, map[string]any{"block_path": block})), peerArgs(p)), true)

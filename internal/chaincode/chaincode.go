@@ -179,7 +179,7 @@ func (s *session) timeout() resmgmt.RequestOption {
 
 func (s *session) peerErr(what string, err error) error {
 	if fabricclient.Unreachable(err) {
-		return fmt.Errorf("%s: peer %s is unreachable (%s): %s", what, s.a.Peer, s.UnreachableHint(), fabricclient.ShortError(err))
+		return fmt.Errorf("%s: peer %s is unreachable (%s): %s", what, s.a.Peer, s.UnreachableHint("peer"), fabricclient.ShortError(err))
 	}
 	if msg, code, ok := EndorserMessage(err); ok {
 		return fmt.Errorf("%s: the peer answered (status %d): %s", what, code, msg)

@@ -313,7 +313,7 @@ func peerChannels(c *fabricclient.Client, addr string) ([]string, error) {
 	resp, err := resource.QueryChannels(reqCtx, peer)
 	if err != nil {
 		if fabricclient.Unreachable(err) {
-			return nil, fmt.Errorf("peer %s is unreachable (%s): %s", addr, c.UnreachableHint(), fabricclient.ShortError(err))
+			return nil, fmt.Errorf("peer %s is unreachable (%s): %s", addr, c.UnreachableHint("peer"), fabricclient.ShortError(err))
 		}
 		return nil, fmt.Errorf("listing the channels of peer %s failed: %s", addr, fabricclient.ShortError(err))
 	}
@@ -544,7 +544,7 @@ func currentAnchors(c *fabricclient.Client, channelID, org string) ([]string, er
 
 func ordererErr(c *fabricclient.Client, what string, err error) error {
 	if fabricclient.Unreachable(err) {
-		return fmt.Errorf("%s failed: orderer %s is unreachable (%s): %s", what, c.Cfg.Orderer.Address, c.UnreachableHint(), fabricclient.ShortError(err))
+		return fmt.Errorf("%s failed: orderer %s is unreachable (%s): %s", what, c.Cfg.Orderer.Address, c.UnreachableHint("orderer"), fabricclient.ShortError(err))
 	}
 	return fmt.Errorf("%s failed: %s", what, fabricclient.ShortError(err))
 }

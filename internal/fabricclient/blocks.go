@@ -1,7 +1,11 @@
 package fabricclient
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -254,12 +258,52 @@ func Unreachable(err error) bool {
 		strings.Contains(s, "TRANSIENT_FAILURE") || strings.Contains(s, "context deadline exceeded")
 }
 
-// UnreachableHint is what to check when an endpoint cannot be reached.
-func (c *Client) UnreachableHint() string {
-	if c.Cfg.ClientTLSCert == "" {
-		return "is it running, and does it require client TLS certificates (client_tls_cert, client_tls_key)?"
+// UnreachableHint says why an endpoint cannot be reached; option is the
+// endpoint's option name (orderer, peer). gRPC reports a refused connection
+// and a failed TLS handshake alike, so this dials the endpoint itself.
+func (c *Client) UnreachableHint(option string) string {
+	var e *Endpoint
+	switch {
+	case option == "orderer" && c.Cfg.Orderer != nil:
+		e = c.Cfg.Orderer
+	case option == "peer" && len(c.Cfg.Peers) > 0:
+		e = &c.Cfg.Peers[0]
 	}
-	return "is it running?"
+	if e == nil {
+		return "is it running?"
+	}
+	conn, err := net.DialTimeout("tcp", e.Address, 5*time.Second)
+	if err != nil {
+		return fmt.Sprintf("nothing answers at %s: %v; is it running?", e.Address, err)
+	}
+	defer conn.Close()
+	pool := x509.NewCertPool()
+	if b, err := os.ReadFile(e.TLSCA); err == nil {
+		pool.AppendCertsFromPEM(b)
+	}
+	host, _, _ := net.SplitHostPort(e.Address)
+	name := e.TLSHostname
+	if name == "" {
+		name = host
+	}
+	cfg := &tls.Config{RootCAs: pool, ServerName: name, NextProtos: []string{"h2"}}
+	if c.Cfg.ClientTLSCert != "" {
+		if cert, err := tls.LoadX509KeyPair(c.Cfg.ClientTLSCert, c.Cfg.ClientTLSKey); err == nil {
+			cfg.Certificates = []tls.Certificate{cert}
+		}
+	}
+	tc := tls.Client(conn, cfg)
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := tc.Handshake(); err != nil {
+		return fmt.Sprintf("the TLS handshake with %s as %q fails: %v; check %s_tls_ca and %s_tls_hostname", e.Address, name, err, option, option)
+	}
+	// The server may reject the missing client certificate only after the
+	// handshake (TLS 1.3): a read shows it.
+	tc.SetReadDeadline(time.Now().Add(time.Second))
+	if _, err := tc.Read(make([]byte, 1)); err != nil && strings.Contains(err.Error(), "certificate") {
+		return fmt.Sprintf("%s rejects the connection: %v; does it require client TLS certificates (client_tls_cert, client_tls_key)?", e.Address, err)
+	}
+	return "it accepts TLS connections now; is it overloaded or restarting?"
 }
 
 // ShortError trims the SDK's nested error wording to its most useful parts.
