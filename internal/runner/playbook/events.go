@@ -103,10 +103,11 @@ func (r *HostResult) Message() string {
 	if s := strings.TrimSpace(r.ModuleStderr); s != "" {
 		parts = append(parts, lastLines(s, 10))
 	}
-	if len(parts) == 0 {
-		if s := strings.TrimSpace(text(r.Stdout)); s != "" {
-			parts = append(parts, s)
-		}
+	// A command that failed with nothing on stderr: its stdout explains
+	// (e.g. supervisorctl prints its errors there).
+	if s := strings.TrimSpace(text(r.Stdout)); s != "" && (len(parts) == 0 ||
+		strings.TrimSpace(text(r.Stderr)) == "" && r.RC != nil && *r.RC != 0) {
+		parts = append(parts, lastLines(s, 10))
 	}
 	for _, it := range r.FailedItems {
 		if m := it.Message(); m != "" {

@@ -123,6 +123,8 @@ func TestHostResultMessage(t *testing.T) {
 		{&HostResult{Censored: "hidden (no_log)"}, "hidden (no_log)"},
 		{&HostResult{Exception: "a\nb\nc\nd"}, "b\nc\nd"},
 		{&HostResult{RC: &rc}, "exit status 127"},
+		{&HostResult{Msg: "non-zero return code", RC: &rc, Stdout: "unix:///tmp/x.sock no such file"}, "non-zero return code\nunix:///tmp/x.sock no such file"},
+		{&HostResult{Msg: "non-zero return code", RC: &rc, Stderr: "boom", Stdout: "noise"}, "non-zero return code\nboom"},
 		{nil, ""},
 	}
 	for _, tt := range tests {
