@@ -209,15 +209,15 @@ func toBytes(args []string) [][]byte {
 // --- legacy lifecycle: installed ---------------------------------------------
 
 func installed(ctx *module.Context, a Args) (module.Result, error) {
-	pkg, err := PackageGo(a.Path, labelFor(a))
-	if err != nil {
-		return module.Result{}, err
-	}
 	s, err := open(a, false, false)
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer s.Close()
+	pkg, err := PackageGo(a.Path, labelFor(a))
+	if err != nil {
+		return module.Result{}, err
+	}
 	have, err := s.rc.QueryInstalledChaincodes(s.mainPeer(), s.timeout())
 	if err != nil {
 		return module.Result{}, s.peerErr("listing installed chaincodes", err)
@@ -567,16 +567,16 @@ func lifecycleInstalled(ctx *module.Context, a Args) (module.Result, error) {
 	if a.Label == "" && a.Name == "" {
 		return module.Result{}, fmt.Errorf("state is lifecycle_installed but both label and name are missing (the label defaults to name_version)")
 	}
-	pkg, err := PackageGo(a.Path, labelFor(a))
-	if err != nil {
-		return module.Result{}, err
-	}
-	id := packageID(pkg)
 	s, err := open(a, false, false)
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer s.Close()
+	pkg, err := PackageGo(a.Path, labelFor(a))
+	if err != nil {
+		return module.Result{}, err
+	}
+	id := packageID(pkg)
 	have, err := s.rc.LifecycleQueryInstalledCC(s.mainPeer(), s.timeout())
 	if err != nil {
 		return module.Result{}, s.peerErr("listing installed chaincode packages", err)

@@ -20,6 +20,10 @@ import (
 
 var initLogging sync.Once
 
+// The SDK keeps the first logger it sees, and any SDK package (the
+// chaincode packager, for one) may log before New runs: install ours first.
+func init() { installLogger() }
+
 var privateKeyPEM = regexp.MustCompile(`(?s)-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)`)
 
 func installLogger() {
