@@ -183,7 +183,7 @@ func TestKafkaProductionRender(t *testing.T) {
 	out := t.TempDir()
 	// Extra vars beat the inventory's ssh settings: nothing is contacted.
 	r, _ := ansibleMustPlaybook(t, "-i", filepath.Join(root, "inventory/production"),
-		"tests/testdata/kafka/render.yml",
+		"playbooks/render.yml",
 		"-e", "render_root="+out,
 		"-e", "ansible_connection=local",
 		"-e", "ansible_python_interpreter="+VenvBin(t, "python"))
