@@ -65,6 +65,10 @@ type fabrunResult struct {
 }
 
 func (r fabrunResult) String() string {
+	if r.Doc != nil {
+		// The JSON document is long; its error and the progress on stderr say it all.
+		return fmt.Sprintf("exit %d, error %q\n--- stderr\n%s", r.Code, r.Doc["error"], r.Stderr)
+	}
 	return fmt.Sprintf("exit %d\n--- stdout\n%s\n--- stderr\n%s", r.Code, r.Stdout, r.Stderr)
 }
 
