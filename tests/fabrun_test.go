@@ -312,7 +312,7 @@ func hostProcesses(root string) []string {
 // TestFabrunDeployEndToEnd is the whole contract on the local network:
 // a fresh deploy verifies the seed's values (a=100, b=200, b=210 on peer0
 // and peer1 of org1), status is healthy, a second deploy changes nothing
-// and passes the repeat check, a broken Kafka setting on server214 fails
+// and passes the repeat check, plan shows no change, a broken Kafka setting on server214 fails
 // the deploy naming the host and the task, and teardown leaves nothing
 // running.
 func TestFabrunDeployEndToEnd(t *testing.T) {
@@ -416,6 +416,19 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 		after := get(r.Doc, "verify", "after", "0").(map[string]any)
 		if after["a"].(float64) != before["a"].(float64)-10 || after["b"].(float64) != before["b"].(float64)+10 {
 			t.Errorf("before %v, after %v", before, after)
+		}
+	})
+
+	t.Run("plan on the deployed network changes nothing", func(t *testing.T) {
+		r := fabrun(t, "plan", "--json")
+		if r.Code != 0 {
+			t.Fatalf("fabrun plan: %s", r)
+		}
+		if plan, _ := r.Doc["plan"].(map[string]any); len(plan) != 0 {
+			t.Errorf("plan = %v, want no change", plan)
+		}
+		if !strings.Contains(r.Stderr, "no changes") {
+			t.Errorf("plan output:\n%s", r.Stderr)
 		}
 	})
 
