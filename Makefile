@@ -27,7 +27,7 @@ modules:
 ## fabrun: the runner, in build/bin
 fabrun:
 	@mkdir -p $(BUILD)/bin
-	@if [ -d runner ] && ls runner/*.go >/dev/null 2>&1; then $(GO) build $(GOFLAGS) -o $(BUILD)/bin/fabrun ./runner; fi
+	$(GO) build $(GOFLAGS) -o $(BUILD)/bin/fabrun ./runner
 
 ## fabric: peer, orderer and the oracle tools from the pinned Fabric module
 fabric: $(FABRIC_BINS)
@@ -58,11 +58,11 @@ test-unit:
 
 ## deploy: bring up the local six-host network and verify it
 deploy: deps all
-	@if [ -x $(BUILD)/bin/fabrun ]; then PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(BUILD)/bin/fabrun deploy; \
-	 else echo "fabrun deploy: not yet"; fi
+	$(BUILD)/bin/fabrun deploy
 
-teardown:
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/ansible-playbook playbooks/teardown.yml
+## teardown: stop the local network (data is kept; `fabrun teardown --delete-data` removes it)
+teardown: fabrun
+	$(BUILD)/bin/fabrun teardown
 
 lint: venv
 	$(VENV)/bin/ansible-lint
