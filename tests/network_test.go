@@ -207,6 +207,22 @@ func TestNetworkEndToEnd(t *testing.T) {
 		if left := procsMatching(hostsDir + "/"); len(left) > 0 {
 			t.Fatalf("left running after teardown: %v", left)
 		}
-		play("playbooks/teardown.yml")
+		if ledgers, _ := filepath.Glob(filepath.Join(hostsDir, "*/data/*")); len(ledgers) == 0 {
+			t.Errorf("teardown without teardown_delete_data deleted the data")
+		}
+		// Deleting data deletes every ledger together: an orderer ledger kept
+		// without its Kafka topics (or a peer's without the orderers') could
+		// not start again.
+		play("playbooks/teardown.yml", "-e", "teardown_delete_data=true")
+		var kept []string
+		filepath.WalkDir(hostsDir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.IsDir() && (d.Name() == "ledger" || d.Name() == "ledgersData" || d.Name() == "version-2") {
+				kept = append(kept, p)
+			}
+			return nil
+		})
+		if len(kept) > 0 {
+			t.Errorf("ledgers left after teardown_delete_data=true: %v", kept)
+		}
 	})
 }
