@@ -613,28 +613,10 @@ func TestConfigtxOrdererBoots(t *testing.T) {
 	})
 }
 
-var configtxRecap = regexp.MustCompile(`localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=0\s+failed=(\d+)`)
-
-// configtxPlaybook runs tests/playbooks/configtx.yml with real
-// ansible-playbook from the repository root (so ansible.cfg applies) and
-// returns its output and the recap's changed and failed counts.
+// configtxPlaybook runs tests/playbooks/configtx.yml on localhost (testPlaybook).
 func configtxPlaybook(t *testing.T, extra ...string) (string, int, int) {
 	t.Helper()
-	args := append([]string{"-i", "localhost,", "-c", "local", filepath.Join(RepoRoot(t), "tests", "playbooks", "configtx.yml")}, extra...)
-	env := append(AnsibleEnv(t), "ANSIBLE_CALLBACK_RESULT_FORMAT=json")
-	r := Run(t, RepoRoot(t), env, VenvBin(t, "ansible-playbook"), args...)
-	out := r.Stdout + r.Stderr
-	m := configtxRecap.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("ansible-playbook %s: no recap (%v):\n%s", strings.Join(extra, " "), r.Err, out)
-	}
-	var changed, failed int
-	fmt.Sscan(m[2], &changed)
-	fmt.Sscan(m[3], &failed)
-	if (failed == 0) != (r.Err == nil) {
-		t.Fatalf("exit status %v but recap failed=%d:\n%s", r.Err, failed, out)
-	}
-	return out, changed, failed
+	return testPlaybook(t, "configtx.yml", extra...)
 }
 
 // TestConfigtxAnsiblePlaybook: through real ansible-playbook the module is

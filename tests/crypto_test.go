@@ -18,7 +18,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -614,28 +613,10 @@ func copyDir(t testing.TB, src, dst string) {
 	}
 }
 
-var recapChanged = regexp.MustCompile(`localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=0\s+failed=(\d+)`)
-
-// playbook runs tests/playbooks/crypto.yml and returns its output and the
-// recap's changed and failed counts.
+// cryptoPlaybook runs tests/playbooks/crypto.yml on localhost (testPlaybook).
 func cryptoPlaybook(t *testing.T, extra ...string) (string, int, int) {
 	t.Helper()
-	args := append([]string{"-i", "localhost,", "-c", "local", filepath.Join(RepoRoot(t), "tests", "playbooks", "crypto.yml")}, extra...)
-	// JSON results: long messages are not folded as in the YAML format.
-	env := append(AnsibleEnv(t), "ANSIBLE_CALLBACK_RESULT_FORMAT=json")
-	r := Run(t, RepoRoot(t), env, VenvBin(t, "ansible-playbook"), args...)
-	out := r.Stdout + r.Stderr
-	m := recapChanged.FindStringSubmatch(out)
-	if m == nil {
-		t.Fatalf("ansible-playbook %s: no recap (%v):\n%s", strings.Join(extra, " "), r.Err, out)
-	}
-	var changed, failed int
-	fmt.Sscan(m[2], &changed)
-	fmt.Sscan(m[3], &failed)
-	if (failed == 0) != (r.Err == nil) {
-		t.Fatalf("exit status %v but recap failed=%d:\n%s", r.Err, failed, out)
-	}
-	return out, changed, failed
+	return testPlaybook(t, "crypto.yml", extra...)
 }
 
 func TestCryptoAnsiblePlaybook(t *testing.T) {

@@ -141,3 +141,23 @@ func AnsiblePlaybook(t testing.TB, args ...string) CmdResult {
 	t.Helper()
 	return Run(t, RepoRoot(t), AnsibleEnv(t), VenvBin(t, "ansible-playbook"), args...)
 }
+
+// testPlaybook runs tests/playbooks/<name> on localhost with real
+// ansible-playbook from the repository root (so ansible.cfg applies) and
+// returns its output and localhost's changed and failed counts. Results are
+// JSON, so long messages are not folded as in the YAML format.
+func testPlaybook(t *testing.T, name string, extra ...string) (string, int, int) {
+	t.Helper()
+	args := append([]string{"-i", "localhost,", "-c", "local", filepath.Join(RepoRoot(t), "tests", "playbooks", name)}, extra...)
+	env := append(AnsibleEnv(t), "ANSIBLE_CALLBACK_RESULT_FORMAT=json")
+	r := Run(t, RepoRoot(t), env, VenvBin(t, "ansible-playbook"), args...)
+	out := r.Stdout + r.Stderr
+	if !strings.Contains(out, "PLAY RECAP") {
+		t.Fatalf("ansible-playbook %s %s: no recap (%v):\n%s", name, strings.Join(extra, " "), r.Err, out)
+	}
+	c := ansibleRecap(t, out)["localhost"]
+	if (c["failed"] == 0) != (r.Err == nil) {
+		t.Fatalf("exit status %v but recap failed=%d:\n%s", r.Err, c["failed"], out)
+	}
+	return out, c["changed"], c["failed"]
+}
