@@ -227,14 +227,15 @@ func TestVerifyAndSummary(t *testing.T) {
 	n := &NetworkSummary{Channel: "mychannel", Chaincode: "mycc", Version: "1.0", Orderers: []string{"orderer0.example.com"},
 		Brokers: []int{4, 1, 2}, ZooKeeper: []int{1, 2}, Peers: []string{"peer0.org1.example.com"}}
 	lines := SummaryLines(n, o, map[string]uint64{"peer0.org1.example.com": 5},
-		[]Phase{{Name: "preflight", Seconds: 0.4}, {Name: "verify", Seconds: 3}, {Name: "x", Skipped: true}})
+		[]Phase{{Name: "preflight", Seconds: 0.4}, {Name: "Preflight", Seconds: 1}, {Name: "Kafka", Seconds: 12},
+			{Name: "Preflight", Seconds: 0.5}, {Name: "verify", Seconds: 3}, {Name: "x", Skipped: true}})
 	got := strings.Join(lines, "\n")
 	for _, want := range []string{
 		"channel     mychannel (orderers orderer0.example.com; Kafka brokers 1, 2, 4; ZooKeeper 1, 2)",
 		"peers       1 peer joined: peer0.org1.example.com (height 5)",
 		"chaincode   mycc 1.0",
 		"values      fresh network: read a=100 b=200, moved 10 (tx 0123456789ab), then a=90 b=210 on peer0.org1.example.com; a=90 b=210 on peer1.org1.example.com",
-		"time        preflight 0.4s · verify 3.0s",
+		"time        preflight 0.4s · Preflight 1.5s (2×) · Kafka 12.0s · verify 3.0s",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("summary lacks %q:\n%s", want, got)

@@ -529,12 +529,27 @@ func SummaryLines(n *NetworkSummary, o *verify.Outcome, heights map[string]uint6
 			o.Mode, o.Before.From, o.Before.To, shortTx(o.TxID), strings.Join(reads, "; ")))
 	}
 	if len(phases) > 0 {
-		var ps []string
+		// Phases of the same name (each phase playbook's preflight play) add up.
+		var names []string
+		secs := map[string]float64{}
+		count := map[string]int{}
 		for _, p := range phases {
 			if p.Skipped {
 				continue
 			}
-			ps = append(ps, fmt.Sprintf("%s %s", p.Name, FormatDuration(time.Duration(p.Seconds*float64(time.Second)))))
+			if count[p.Name] == 0 {
+				names = append(names, p.Name)
+			}
+			count[p.Name]++
+			secs[p.Name] += p.Seconds
+		}
+		var ps []string
+		for _, n := range names {
+			s := fmt.Sprintf("%s %s", n, FormatDuration(time.Duration(secs[n]*float64(time.Second))))
+			if count[n] > 1 {
+				s += fmt.Sprintf(" (%d×)", count[n])
+			}
+			ps = append(ps, s)
 		}
 		out = append(out, "  time        "+strings.Join(ps, " · "))
 	}
