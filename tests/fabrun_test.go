@@ -288,9 +288,13 @@ func listening() []string {
 }
 
 // hostProcesses lists processes whose command line names a local host's
-// directory (build/local/hosts/...): what the local network runs.
+// directory (<root>/build/local/hosts/...): what the local network of the
+// checkout at root runs ("" for any checkout's).
 func hostProcesses(root string) []string {
 	dir := filepath.Join(root, "build", "local", "hosts") + "/"
+	if root == "" {
+		dir = "/build/local/hosts/" // any checkout's
+	}
 	entries, _ := os.ReadDir("/proc")
 	var out []string
 	for _, e := range entries {
@@ -325,6 +329,12 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 	// Start from nothing, so the first deploy is a fresh network.
 	if r := fabrun(t, "teardown", "--yes", "--delete-data", "--json"); r.Code != 0 {
 		t.Fatalf("initial teardown: %s", r)
+	}
+	// The local addresses are the machine's: a network run from another
+	// checkout (or a test's temporary one) would collide with this one.
+	if ports := listening(); len(ports) > 0 {
+		t.Fatalf("the local network's addresses are in use by something this checkout did not start: %v\nprocesses: %v",
+			ports, hostProcesses(""))
 	}
 	t.Cleanup(func() {
 		if r := fabrun(t, "teardown", "--yes", "--delete-data"); r.Code != 0 {
