@@ -111,7 +111,17 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 	defer c.Close()
 	data := map[string]any{"channel_id": a.ChannelID, "block_path": a.BlockPath}
 
+	// A Kafka-based orderer answers SERVICE_UNAVAILABLE for a channel whose
+	// chain is still connecting to Kafka (after an orderer or broker restart):
+	// retry that until the timeout.
 	genesis, err := c.FetchBlock(a.ChannelID, fabricclient.Number(0), false, 0)
+	for deadline := time.Now().Add(c.Cfg.Timeout); err != nil && time.Now().Before(deadline); {
+		if st, ok := fabricclient.OrdererStatus(err); !ok || st != common.Status_SERVICE_UNAVAILABLE {
+			break
+		}
+		time.Sleep(time.Second)
+		genesis, err = c.FetchBlock(a.ChannelID, fabricclient.Number(0), false, 0)
+	}
 	switch {
 	case err == nil:
 		// The channel exists: make sure the block file holds its genesis block.
