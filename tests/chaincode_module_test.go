@@ -227,7 +227,7 @@ func TestChaincodeModuleLegacy(t *testing.T) {
 
 	t.Run("build failure", func(t *testing.T) {
 		broken := filepath.Join(n.Dir, "broken")
-		fabnetCopyTree(t, src, broken)
+		copyTree(t, src, broken)
 		if err := os.WriteFile(filepath.Join(broken, "zz_broken.go"), []byte("package main\n\nfunc broken() int { return \"not an int\" }\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -247,32 +247,6 @@ func TestChaincodeModuleLegacy(t *testing.T) {
 			t.Fatalf("a = %q after the failed instantiate", got)
 		}
 	})
-}
-
-// fabnetCopyTree copies a directory tree (regular files and dirs).
-func fabnetCopyTree(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		if !info.Mode().IsRegular() {
-			return nil
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 }
 
 func TestChaincodeModuleLifecycle(t *testing.T) {

@@ -269,29 +269,6 @@ func chaincodeLifecyclePackage(t testing.TB, dir, label string) chaincodeContext
 	return c
 }
 
-// chaincodeCopyTree copies a directory tree (regular files and dirs only).
-func chaincodeCopyTree(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if info.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, data, info.Mode().Perm())
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 func chaincodeWrite(t testing.TB, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -851,7 +828,7 @@ func TestChaincodeBuilderBuildFailures(t *testing.T) {
 			name:     "compile error",
 			metadata: mycc,
 			setup: func(t *testing.T, src string) {
-				chaincodeCopyTree(t, chaincodeModule(t), filepath.Join(src, "src"))
+				copyTree(t, chaincodeModule(t), filepath.Join(src, "src"))
 				p := filepath.Join(src, "src", "mycc.go")
 				code, _ := os.ReadFile(p)
 				broken := strings.Replace(string(code), "return shim.Success(nil)\n}", "return shim.Success(nil, undefinedThing)\n}", 1)
@@ -1087,7 +1064,7 @@ func TestChaincodeBuilderRunErrors(t *testing.T) {
 // settings the peer's environment does not, and that the environment wins.
 func TestChaincodeBuilderConfigFile(t *testing.T) {
 	builder := filepath.Join(t.TempDir(), "golang")
-	chaincodeCopyTree(t, chaincodeBuilder(t), builder)
+	copyTree(t, chaincodeBuilder(t), builder)
 	goTool := chaincodeGoTool(t)
 	chaincodeWrite(t, filepath.Join(builder, "builder.env"),
 		"# written by the deployer\nFABRUN_GO="+goTool+"\nFABRUN_GOCACHE="+chaincodeGoCache(t)+"\nSOMETHING=else\n")

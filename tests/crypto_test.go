@@ -566,10 +566,10 @@ func TestCryptoMSPsAcceptedByFabric(t *testing.T) {
 		}
 		// The org MSP, with its admin's signing identity added.
 		orgMSP := filepath.Join(t.TempDir(), "msp")
-		copyDir(t, o["msp_dir"].(string), orgMSP)
+		copyTree(t, o["msp_dir"].(string), orgMSP)
 		admin := o["admin"].(map[string]any)["msp_dir"].(string)
-		copyDir(t, filepath.Join(admin, "signcerts"), filepath.Join(orgMSP, "signcerts"))
-		copyDir(t, filepath.Join(admin, "keystore"), filepath.Join(orgMSP, "keystore"))
+		copyTree(t, filepath.Join(admin, "signcerts"), filepath.Join(orgMSP, "signcerts"))
+		copyTree(t, filepath.Join(admin, "keystore"), filepath.Join(orgMSP, "keystore"))
 		local = append(local, orgMSP)
 		for _, msp := range local {
 			nMSPs++
@@ -583,33 +583,11 @@ func TestCryptoMSPsAcceptedByFabric(t *testing.T) {
 	// The check is real: an MSP whose signing certificate comes from
 	// another org's CA is refused.
 	bad := filepath.Join(t.TempDir(), "msp")
-	copyDir(t, orgs["Org1"].(map[string]any)["admin"].(map[string]any)["msp_dir"].(string), bad)
+	copyTree(t, orgs["Org1"].(map[string]any)["admin"].(map[string]any)["msp_dir"].(string), bad)
 	os.RemoveAll(filepath.Join(bad, "cacerts"))
-	copyDir(t, filepath.Join(orgs["Org2"].(map[string]any)["msp_dir"].(string), "cacerts"), filepath.Join(bad, "cacerts"))
+	copyTree(t, filepath.Join(orgs["Org2"].(map[string]any)["msp_dir"].(string), "cacerts"), filepath.Join(bad, "cacerts"))
 	if r := signWith("Org1MSP", bad); r.Err == nil {
 		t.Errorf("the peer accepted an MSP whose identity does not chain to its CA")
-	}
-}
-
-func copyDir(t testing.TB, src, dst string) {
-	t.Helper()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o600)
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
