@@ -12,7 +12,7 @@ GOFLAGS  += -trimpath
 FABRIC_TOOLS := peer orderer configtxgen configtxlator cryptogen
 FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
 
-.PHONY: all modules fabrun fabric venv artifacts deps test test-unit deploy teardown lint clean
+.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deploy teardown lint clean
 
 all: modules fabrun
 
@@ -49,12 +49,19 @@ artifacts:
 
 deps: venv fabric artifacts
 
-## test: every test, unit to end-to-end, against real components
-test: deps all
-	PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH" $(GO) test -count=1 -timeout 40m ./...
+TEST_PATH := PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH"
 
+## test: every tier, unit to end-to-end, against real components
+test: deps all
+	$(TEST_PATH) $(GO) test -count=1 -timeout 40m ./...
+
+## test-unit: the Go packages outside tests/; seconds, starts no process
 test-unit:
-	$(GO) test -count=1 -short ./internal/...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests$$')
+
+## test-module, test-network, test-servers: one tier of tests/ (see tier() in tests/harness_test.go)
+test-module test-network test-servers: test-%: deps all
+	FABRUN_TEST_TIERS=$* $(TEST_PATH) $(GO) test -count=1 -timeout 40m ./tests/...
 
 ## deploy: bring up the local six-host network and verify it
 deploy: deps all

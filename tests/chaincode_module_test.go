@@ -107,6 +107,7 @@ func myccPath(t testing.TB) string {
 }
 
 func TestChaincodeModuleLegacy(t *testing.T) {
+	tier(t, "network")
 	n := ccBuilderNet(t, fabnetOptions{Orgs: 2})
 	ccSetupChannel(t, n)
 	org1, org2 := n.Orgs[0], n.Orgs[1]
@@ -250,6 +251,7 @@ func TestChaincodeModuleLegacy(t *testing.T) {
 }
 
 func TestChaincodeModuleLifecycle(t *testing.T) {
+	tier(t, "network")
 	n := ccBuilderNet(t, fabnetOptions{Orgs: 2, AppCapability: "V2_0"})
 	ccSetupChannel(t, n)
 	org1, org2 := n.Orgs[0], n.Orgs[1]

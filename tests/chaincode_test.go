@@ -660,6 +660,7 @@ func chaincodeStop(t testing.TB, cmd *exec.Cmd, exited <-chan error) {
 // outside the root module, so `go test ./...` does not reach it) offline
 // against its vendor directory, and vets it.
 func TestChaincodeUnitTests(t *testing.T) {
+	tier(t, "module")
 	env := []string{"GOFLAGS=-mod=vendor", "GOPROXY=off", "GOTOOLCHAIN=local", "GOWORK=off"}
 	r := MustRun(t, chaincodeModule(t), env, "go", "test", "-count=1", "-cover", "./...")
 	t.Log(strings.TrimSpace(r.Stdout))
@@ -677,6 +678,7 @@ func TestChaincodeUnitTests(t *testing.T) {
 }
 
 func TestChaincodeBuilderDetect(t *testing.T) {
+	tier(t, "module")
 	builder := chaincodeBuilder(t)
 	env := chaincodeBuilderEnv(t)
 	for _, tc := range []struct {
@@ -717,6 +719,7 @@ func TestChaincodeBuilderDetect(t *testing.T) {
 // by the builder with only the peer's environment, then run by bin/run
 // against a stand-in peer over mutual TLS, serving the guide's transactions.
 func TestChaincodeBuilderLegacyInstall(t *testing.T) {
+	tier(t, "module")
 	c := chaincodeLegacyPackage(t, chaincodeModule(t), "mycc", "1.0")
 	md, _ := os.ReadFile(filepath.Join(c.Metadata, "metadata.json"))
 	if string(md) != `{"type":"GOLANG","path":"github.com/fabrun/fabrun/chaincode/mycc","label":"mycc"}` {
@@ -753,6 +756,7 @@ func TestChaincodeBuilderLegacyInstall(t *testing.T) {
 // package` of the same chaincode and runs it without TLS (a peer whose
 // chaincode listener has TLS off sends no certificates).
 func TestChaincodeBuilderLifecyclePackage(t *testing.T) {
+	tier(t, "module")
 	c := chaincodeLifecyclePackage(t, chaincodeModule(t), "mycc_1.0")
 	chaincodeBuild(t, c, chaincodeBuilderEnv(t))
 	ccid := "mycc_1.0:0123456789abcdef"
@@ -769,6 +773,7 @@ func TestChaincodeBuilderLifecyclePackage(t *testing.T) {
 // platform produces (GOPATH chaincode, a module below src/<path>) and hands
 // META-INF/statedb to the peer through release.
 func TestChaincodeBuilderLayouts(t *testing.T) {
+	tier(t, "module")
 	const hello = "package main\n\nimport \"os\"\n\nfunc main() { os.Stdout.WriteString(\"hello from chaincode\\n\") }\n"
 	for _, tc := range []struct {
 		name  string
@@ -816,6 +821,7 @@ func TestChaincodeBuilderLayouts(t *testing.T) {
 // with the reason (the compiler's own output for bad code) on stderr, which
 // is what the peer logs.
 func TestChaincodeBuilderBuildFailures(t *testing.T) {
+	tier(t, "module")
 	mycc := `{"type":"golang","path":"github.com/fabrun/fabrun/chaincode/mycc","label":"mycc"}`
 	for _, tc := range []struct {
 		name     string
@@ -923,6 +929,7 @@ exec sleep 60
 // TestChaincodeBuilderRunEnvironment checks what bin/run hands the chaincode,
 // with and without TLS, and that it execs it.
 func TestChaincodeBuilderRunEnvironment(t *testing.T) {
+	tier(t, "module")
 	creds := chaincodeNewTLS(t)
 	for _, tc := range []struct {
 		name string
@@ -1021,6 +1028,7 @@ func TestChaincodeBuilderRunEnvironment(t *testing.T) {
 }
 
 func TestChaincodeBuilderRunErrors(t *testing.T) {
+	tier(t, "module")
 	bld := t.TempDir()
 	chaincodeWrite(t, filepath.Join(bld, "chaincode"), "#!/bin/sh\necho started >&2\n")
 	os.Chmod(filepath.Join(bld, "chaincode"), 0o755)
@@ -1063,6 +1071,7 @@ func TestChaincodeBuilderRunErrors(t *testing.T) {
 // TestChaincodeBuilderConfigFile checks builder.env next to bin/ supplies
 // settings the peer's environment does not, and that the environment wins.
 func TestChaincodeBuilderConfigFile(t *testing.T) {
+	tier(t, "module")
 	builder := filepath.Join(t.TempDir(), "golang")
 	copyTree(t, chaincodeBuilder(t), builder)
 	goTool := chaincodeGoTool(t)
@@ -1100,6 +1109,7 @@ func TestChaincodeBuilderConfigFile(t *testing.T) {
 // install -p chaincode/mycc, instantiate with init a 100 b 200, query a
 // (100), invoke a b 10, query b (210). A missing account is a chaincode error.
 func TestChaincodeOnRealPeer(t *testing.T) {
+	tier(t, "network")
 	n := fabnetStart(t, fabnetOptions{
 		Orgs:         1,
 		Builders:     []string{chaincodeBuilder(t)},

@@ -97,6 +97,7 @@ func mergeArgs(ms ...map[string]any) map[string]any {
 }
 
 func TestChannelModule(t *testing.T) {
+	tier(t, "network")
 	n := fabnetStart(t, fabnetOptions{Orgs: 2})
 	org1, org2 := n.Orgs[0], n.Orgs[1]
 	p1, p2 := org1.Peers[0], org2.Peers[0]
@@ -241,6 +242,7 @@ func TestChannelModule(t *testing.T) {
 // TestChannelModuleMutualTLS runs against an orderer and a peer that
 // require client certificates.
 func TestChannelModuleMutualTLS(t *testing.T) {
+	tier(t, "network")
 	n := fabnetStart(t, fabnetOptions{Orgs: 1, MutualTLS: true})
 	org := n.Orgs[0]
 	p := org.Peers[0]
@@ -272,6 +274,7 @@ func jsonHas(list any, s string) bool {
 // TestChannelChaincodeAnsible runs both modules as built binaries through
 // the real ansible-playbook: the seed's channel and chaincode steps.
 func TestChannelChaincodeAnsible(t *testing.T) {
+	tier(t, "network")
 	ModuleBin(t, "fabric_channel")
 	ModuleBin(t, "fabric_chaincode")
 	n := ccBuilderNet(t, fabnetOptions{Orgs: 2})
@@ -319,6 +322,7 @@ func TestChannelChaincodeAnsible(t *testing.T) {
 // and that they document exactly the options the modules accept, with the
 // same types, defaults, choices, aliases and required flags.
 func TestChannelChaincodeAnsibleDoc(t *testing.T) {
+	tier(t, "module")
 	root := RepoRoot(t)
 	for _, m := range []struct {
 		name string

@@ -188,6 +188,7 @@ func configtxAt(tree any, path string) any {
 // module's artifacts decode (with the real configtxlator) to exactly what
 // the real configtxgen's decode to, timestamps and nonces aside.
 func TestConfigtxOracle(t *testing.T) {
+	tier(t, "module")
 	dir := configtxWorkDir(t)
 	configtxgen := FabricBin(t, "configtxgen")
 	const cfgBase = "channel_group.groups"
@@ -524,6 +525,7 @@ func configtxHealthz(t *testing.T, o *configtxOrderer, ops, caFile string, withi
 // (Channel V2_0, Orderer V2_0, Application V1_4_2) and starts the kafka
 // chain (which then retries to reach brokers that are not there).
 func TestConfigtxOrdererBoots(t *testing.T) {
+	tier(t, "network")
 	dir := configtxWorkDir(t)
 	ip := configtxFreeIP(t)
 	port := configtxFreePort(t, ip)
@@ -624,6 +626,7 @@ func configtxPlaybook(t *testing.T, extra ...string) (string, int, int) {
 // configuration without force fails and leaves the block byte-identical,
 // and force rewrites it. Transactions go through the same path.
 func TestConfigtxAnsiblePlaybook(t *testing.T) {
+	tier(t, "module")
 	ModuleBin(t, "fabric_configtx")
 	dir := configtxWorkDir(t)
 	cfg := filepath.Join(dir, "configtx.yaml")
@@ -724,6 +727,7 @@ func TestConfigtxAnsiblePlaybook(t *testing.T) {
 // complaint, and it documents exactly the options the module accepts, with
 // their types, defaults and choices.
 func TestConfigtxAnsibleDoc(t *testing.T) {
+	tier(t, "module")
 	root := RepoRoot(t)
 	ModuleBin(t, "fabric_configtx")
 	doc := mustExist(t, filepath.Join(root, "build", "modules", "fabric_configtx.yml"), "make modules")

@@ -251,6 +251,7 @@ func listDiff(want, got []string) string {
 }
 
 func TestCryptoOracleGenerate(t *testing.T) {
+	tier(t, "module")
 	cryptogen := FabricBin(t, "cryptogen")
 	ModuleBin(t, "fabric_crypto") // its freshness check stays out of the timings
 	for _, fixture := range []string{"crypto-config.yaml", "crypto-config-extras.yaml"} {
@@ -278,6 +279,7 @@ func TestCryptoOracleGenerate(t *testing.T) {
 }
 
 func TestCryptoOracleExtend(t *testing.T) {
+	tier(t, "module")
 	cryptogen := FabricBin(t, "cryptogen")
 	seed, grown := cryptoFixture(t, "crypto-config.yaml"), cryptoFixture(t, "crypto-config-extended.yaml")
 	dir := t.TempDir()
@@ -309,6 +311,7 @@ func TestCryptoOracleExtend(t *testing.T) {
 // it chains to its org's CA or TLS CA, TLS certificates carry the node's
 // names and address, NodeOU orgs' certificates carry the node type's OU.
 func TestCryptoCertificates(t *testing.T) {
+	tier(t, "module")
 	out := t.TempDir()
 	res := mustCrypto(t, cryptoFixture(t, "crypto-config.yaml"), out)
 	wantSANs := map[string][]string{
@@ -509,6 +512,7 @@ const peerCoreYAML = `peer:
 // transaction. Org MSPs, which have no signing identity, are set up with
 // their admin's key and certificate added.
 func TestCryptoMSPsAcceptedByFabric(t *testing.T) {
+	tier(t, "module")
 	configtxgen, peer := FabricBin(t, "configtxgen"), FabricBin(t, "peer")
 	dir := t.TempDir()
 	out := filepath.Join(dir, "crypto")
@@ -598,6 +602,7 @@ func cryptoPlaybook(t *testing.T, extra ...string) (string, int, int) {
 }
 
 func TestCryptoAnsiblePlaybook(t *testing.T) {
+	tier(t, "module")
 	ModuleBin(t, "fabric_crypto") // fail early on a stale build
 	seed, grown := cryptoFixture(t, "crypto-config.yaml"), cryptoFixture(t, "crypto-config-extended.yaml")
 	dir := t.TempDir()
@@ -686,6 +691,7 @@ func TestCryptoAnsiblePlaybook(t *testing.T) {
 }
 
 func TestCryptoAnsibleDoc(t *testing.T) {
+	tier(t, "module")
 	root := RepoRoot(t)
 	ModuleBin(t, "fabric_crypto")
 	doc := mustExist(t, filepath.Join(root, "build", "modules", "fabric_crypto.yml"), "make modules")

@@ -140,6 +140,7 @@ func findingRules(doc map[string]any, level string) []string {
 // it with ansible-inventory only (no host is contacted) and gives the
 // seed's two fault-tolerance warnings and no error.
 func TestFabrunCheckProduction(t *testing.T) {
+	tier(t, "module")
 	r := fabrun(t, "check", "-i", "inventory/production", "--json")
 	if r.Code != 0 {
 		t.Fatalf("fabrun check -i inventory/production: %s", r)
@@ -158,6 +159,7 @@ func TestFabrunCheckProduction(t *testing.T) {
 // TestFabrunCheckErrors: settings that cannot work stop a deploy before
 // anything runs (exit 4).
 func TestFabrunCheckErrors(t *testing.T) {
+	tier(t, "module")
 	tests := []struct {
 		extra []string
 		rule  string
@@ -195,6 +197,7 @@ func TestFabrunCheckErrors(t *testing.T) {
 // the real ansible-playbook on localhost: the embedded callback's events
 // give plays, changes, retries and the failing host, task and message.
 func TestFabrunEventsFromAnsible(t *testing.T) {
+	tier(t, "module")
 	root := RepoRoot(t)
 	home := t.TempDir()
 	os.MkdirAll(filepath.Join(home, "playbooks"), 0o755)
@@ -320,9 +323,7 @@ func hostProcesses(root string) []string {
 // the deploy naming the host and the task, and teardown leaves nothing
 // running.
 func TestFabrunDeployEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the end-to-end deploy takes minutes")
-	}
+	tier(t, "network")
 	root := RepoRoot(t)
 	FabrunBin(t)
 
@@ -527,6 +528,7 @@ func brokenInventory(t *testing.T, root string) string {
 // evaluate are rendered on the controller's localhost; the production
 // inventory's hosts are not contacted (connection local, debug only).
 func TestFabrunRenderWithAnsible(t *testing.T) {
+	tier(t, "module")
 	root := RepoRoot(t)
 	for _, tt := range []struct{ inv, want string }{
 		{"inventory/local", filepath.Join(root, "build", "local", "controller")},

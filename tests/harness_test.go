@@ -10,10 +10,38 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 )
+
+// Test tiers, cheapest first: "unit" tests run no process, "module" tests
+// run real Fabric tools or ansible-playbook on localhost without services,
+// "network" tests start real ZooKeeper, Kafka, orderers and peers, and
+// "servers" tests drive the systemd-container lab. The unit tier lives outside
+// tests/ (`make test-unit`).
+var testTiers = []string{"unit", "module", "network", "servers"}
+
+// tier skips the test when FABRUN_TEST_TIERS is set (a comma-separated list,
+// as `make test-<tier>` sets it) and does not name the test's tier. Unset, every
+// tier runs, as `make test` does.
+func tier(t *testing.T, name string) {
+	t.Helper()
+	if !slices.Contains(testTiers, name) {
+		t.Fatalf("unknown test tier %q (tiers: %s)", name, strings.Join(testTiers, ", "))
+	}
+	chosen := os.Getenv("FABRUN_TEST_TIERS")
+	if chosen == "" {
+		return
+	}
+	for _, c := range strings.Split(chosen, ",") {
+		if strings.TrimSpace(c) == name {
+			return
+		}
+	}
+	t.Skipf("a %s-tier test; FABRUN_TEST_TIERS=%s: run it with `make test-%s` or FABRUN_TEST_TIERS=%s", name, chosen, name, name)
+}
 
 // RepoRoot is the checkout's root, found from this file's own path.
 func RepoRoot(t testing.TB) string {

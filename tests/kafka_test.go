@@ -89,6 +89,7 @@ func kafkaSorted(s ...string) []string {
 }
 
 func TestKafkaInventoryPlacement(t *testing.T) {
+	tier(t, "module")
 	root := RepoRoot(t)
 	for _, tc := range []struct {
 		dir, prefix, manager, connection string
@@ -179,6 +180,7 @@ func kafkaProps(t *testing.T, path string) map[string]string {
 }
 
 func TestKafkaProductionRender(t *testing.T) {
+	tier(t, "module")
 	root := RepoRoot(t)
 	out := t.TempDir()
 	// Extra vars beat the inventory's ssh settings: nothing is contacted.
@@ -279,6 +281,7 @@ func TestKafkaProductionRender(t *testing.T) {
 }
 
 func TestKafkaPreflightRejects(t *testing.T) {
+	tier(t, "module")
 	for _, tc := range []struct {
 		inventory string
 		want      []string
@@ -314,6 +317,7 @@ func TestKafkaPreflightRejects(t *testing.T) {
 }
 
 func TestKafkaServiceRole(t *testing.T) {
+	tier(t, "module")
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	inv := filepath.Join(dir, "hosts.yml")
@@ -447,6 +451,7 @@ func kafkaProcs(hostsDir string) map[string]int {
 // a network someone runs from the same checkout: every host's fabrun_home
 // is in a temp dir and its address is 127.0.196.<octet> (extra vars).
 func TestKafkaEndToEnd(t *testing.T) {
+	tier(t, "network")
 	root := RepoRoot(t)
 	for _, a := range []string{"kafka-*.tar.gz", "zookeeper-*.tar.gz"} {
 		if m, _ := filepath.Glob(filepath.Join(root, "build/artifacts", a)); len(m) == 0 {

@@ -72,6 +72,7 @@ func networkPIDs(hostsDir string) map[string]int {
 // in a temp dir, addresses 127.0.197.<octet>), so the test never touches a
 // network someone runs from the same checkout.
 func TestNetworkEndToEnd(t *testing.T) {
+	tier(t, "network")
 	root := RepoRoot(t)
 	for _, m := range []string{"fabric_crypto", "fabric_configtx", "fabric_channel", "fabric_chaincode"} {
 		ModuleBin(t, m)

@@ -59,6 +59,7 @@ func productionRender(t *testing.T, inventory string) (string, CmdResult) {
 // against the guide's topology; then generates the production crypto and
 // channel artifacts on the controller and decodes the genesis block.
 func TestProductionRenderFabric(t *testing.T) {
+	tier(t, "module")
 	root := RepoRoot(t)
 	inventory := filepath.Join(root, "inventory/production")
 	out, _ := productionRender(t, inventory)
