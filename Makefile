@@ -12,17 +12,24 @@ GOFLAGS  += -trimpath
 FABRIC_TOOLS := peer orderer configtxgen configtxlator cryptogen
 FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
 
-.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deploy teardown lint clean
+.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deploy teardown lint clean collection
 
 all: modules fabrun
 
-## modules: the Ansible binary modules and their adjacent docs, in build/modules
+## modules: the Ansible binary modules, in plugins/modules next to their
+## tracked docs, and the checkout made visible as the collection fabrun.fabric
+## (ansible.cfg's collections_path is build/collections)
 modules:
-	@mkdir -p $(BUILD)/modules
+	@mkdir -p plugins/modules $(BUILD)/collections/ansible_collections/fabrun
 	@for m in $(MODULES); do \
-	  $(GO) build $(GOFLAGS) -o $(BUILD)/modules/$$m ./modules/$$m || exit 1; \
-	  cmp -s modules/$$m/$$m.yml $(BUILD)/modules/$$m.yml || cp modules/$$m/$$m.yml $(BUILD)/modules/$$m.yml; \
+	  $(GO) build $(GOFLAGS) -o plugins/modules/$$m ./modules/$$m || exit 1; \
 	done
+	@ln -sfn ../../../.. $(BUILD)/collections/ansible_collections/fabrun/fabric
+
+## collection: the installable tarball, build/collection/fabrun-fabric-<version>.tar.gz
+collection: modules venv
+	@mkdir -p $(BUILD)/collection
+	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/collection .
 
 ## fabrun: the runner, in build/bin
 fabrun:
@@ -75,4 +82,4 @@ lint: venv
 	$(VENV)/bin/ansible-lint
 
 clean:
-	rm -rf $(BUILD)/modules $(BUILD)/bin
+	rm -rf $(BUILD)/bin $(BUILD)/collection $(BUILD)/collections $(addprefix plugins/modules/,$(MODULES))

@@ -1,5 +1,5 @@
 // Package tests holds integration tests that drive built binaries: the
-// Ansible modules in build/modules, the pinned Fabric tools in
+// Ansible modules in plugins/modules, the pinned Fabric tools in
 // build/fabric/bin and the tools in build/venv. A missing binary fails the
 // test (it is never skipped): `make test` builds everything first.
 package tests
@@ -81,7 +81,7 @@ func VenvBin(t testing.TB, name string) string {
 func ModuleBin(t testing.TB, name string) string {
 	t.Helper()
 	root := RepoRoot(t)
-	bin := mustExist(t, filepath.Join(root, "build", "modules", name), "make modules")
+	bin := mustExist(t, filepath.Join(root, "plugins", "modules", name), "make modules")
 	if _, ok := freshModules.Load(bin); ok {
 		return bin
 	}
@@ -147,7 +147,8 @@ func MustRun(t testing.TB, dir string, env []string, name string, args ...string
 }
 
 // AnsibleEnv is the environment for running Ansible from the checkout: the
-// repository's ansible.cfg (library = build/modules, roles), the venv and
+// repository's ansible.cfg (the checkout as the collection fabrun.fabric,
+// roles), the venv and
 // the Fabric binaries first on PATH, and a private local temp dir.
 func AnsibleEnv(t testing.TB) []string {
 	t.Helper()

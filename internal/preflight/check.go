@@ -74,7 +74,7 @@ func CheckFiles(home, ansiblePlaybook string) []Finding {
 		}
 	}
 	for _, name := range ModuleNames(home) {
-		p := filepath.Join(home, "build", "modules", name)
+		p := filepath.Join(home, "plugins", "modules", name)
 		if !isFile(p) {
 			missing("module "+name, p, "make modules")
 		}

@@ -335,7 +335,7 @@ func TestCheckFiles(t *testing.T) {
 		t.Fatalf("empty build: %d findings, want 7: %v", len(fs), fs)
 	}
 	for _, p := range []string{"build/venv/bin/ansible-playbook", "build/fabric/bin/peer", "build/fabric/bin/orderer",
-		"build/artifacts/kafka-3.9.1.tar.gz", "build/artifacts/zookeeper-3.8.4.tar.gz", "build/modules/fabric_crypto"} {
+		"build/artifacts/kafka-3.9.1.tar.gz", "build/artifacts/zookeeper-3.8.4.tar.gz", "plugins/modules/fabric_crypto"} {
 		mk(p)
 	}
 	fs = CheckFiles(home, filepath.Join(home, "build/venv/bin/ansible-playbook"))
