@@ -65,11 +65,35 @@ func TestEndorserMessage(t *testing.T) {
 			t.Errorf("%s: got %q %v", tt.name, msg, ok)
 		}
 	}
-	if !isInfraMessage("error in simulation: could not launch chaincode") || isInfraMessage("Entity not found") {
-		t.Error("isInfraMessage")
+}
+
+// TestClassify: a failure is the peer's or the chaincode's by the SDK's
+// status code where it has one, by the peer's wording where Fabric gives
+// both the same status; a missing definition is the lifecycle's 404.
+func TestClassify(t *testing.T) {
+	chaincodeErr := status.New(status.ChaincodeStatus, 500, "Invalid transaction amount, expecting a integer value", nil)
+	tests := []struct {
+		name            string
+		err             error
+		infra, notFound bool
+	}{
+		{"the chaincode's own error", chaincodeErr, false, false},
+		{"the chaincode says not found", status.New(status.ChaincodeStatus, 500, "Entity not found", nil), false, false},
+		{"simulation failure", status.New(status.ChaincodeStatus, 500, "error in simulation: could not launch chaincode mycc:1.0", nil), true, false},
+		{"chaincode unknown to the SDK", status.New(status.EndorserClientStatus, int32(status.ChaincodeNameNotFound), "chaincode mycc not found", nil), true, false},
+		{"committed definition missing", errors.WithMessage(status.New(status.ChaincodeStatus, 404, "namespace mycc is not defined", nil), "query"), false, true},
+		{"approval missing", status.New(status.ChaincodeStatus, 500,
+			"failed to invoke backing implementation of 'QueryApprovedChaincodeDefinition': could not fetch approved chaincode definition (name: 'mycc', sequence: '1') on channel 'mychannel'", nil), true, true},
+		{"transport", status.New(status.EndorserClientStatus, int32(status.ConnectionFailed), "connection refused", nil), false, false},
 	}
-	if !notFound(status.New(status.EndorserServerStatus, 404, "namespace mycc is not defined", nil)) || notFound(cc) {
-		t.Error("notFound")
+	for _, tt := range tests {
+		st := peerAnswer(tt.err)
+		if infra := st != nil && isInfra(st); infra != tt.infra {
+			t.Errorf("%s: infra = %v, want %v", tt.name, infra, tt.infra)
+		}
+		if got := notFound(tt.err); got != tt.notFound {
+			t.Errorf("%s: notFound = %v, want %v", tt.name, got, tt.notFound)
+		}
 	}
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/errors/multi"
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/errors/status"
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/fab"
-	contextImpl "github.com/hyperledger/fabric-sdk-go/pkg/context"
 	ccomm "github.com/hyperledger/fabric-sdk-go/pkg/core/config/comm"
 	"github.com/hyperledger/fabric-sdk-go/pkg/fab/txn"
 	"github.com/pkg/errors"
@@ -46,10 +45,10 @@ func (c *Client) FetchBlock(channelID string, pos *ab.SeekPosition, wait bool, t
 	if err != nil {
 		return nil, err
 	}
-	if timeout <= 0 {
-		timeout = c.Cfg.Timeout
+	reqCtx, cancel, err := c.Request(timeout)
+	if err != nil {
+		return nil, err
 	}
-	reqCtx, cancel := contextImpl.NewRequest(ctx, contextImpl.WithTimeout(timeout))
 	defer cancel()
 
 	th, err := txn.NewHeader(ctx, channelID)

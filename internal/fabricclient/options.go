@@ -48,41 +48,6 @@ func CommonOptions() map[string]module.Option {
 // CommonTogether lists option pairs that only make sense together.
 var CommonTogether = [][]string{{"client_tls_cert", "client_tls_key"}}
 
-// Need fails when one of the named options (required by the current state)
-// is empty, naming the state and the options.
-func Need(state string, values map[string]string, names ...string) error {
-	var missing []string
-	for _, n := range names {
-		if values[n] == "" {
-			missing = append(missing, n)
-		}
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("state is %s but all of the following are missing: %s", state, join(missing))
-	}
-	return nil
-}
-
-func join(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
-}
-
-// Values maps option names to their string values, for Need.
-func (a CommonArgs) Values() map[string]string {
-	return map[string]string{
-		"channel_id": a.ChannelID, "orderer": a.Orderer, "orderer_tls_ca": a.OrdererTLSCA,
-		"peer": a.Peer, "peer_tls_ca": a.PeerTLSCA, "msp_id": a.MSPID,
-		"admin_cert": a.AdminCert, "admin_key": a.AdminKey,
-	}
-}
-
 // Config turns the options into a client Config. withOrderer and withPeer
 // say which endpoints the state uses; extra are further peers.
 func (a CommonArgs) Config(withOrderer, withPeer bool, extra ...Endpoint) (Config, error) {

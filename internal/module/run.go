@@ -231,3 +231,11 @@ func scrub(v any, secrets []string) any {
 	}
 	return scrub(generic, secrets)
 }
+
+// Lines is a list as diff text, one item a line; "(none)" for an empty list.
+func Lines(list []string) string {
+	if len(list) == 0 {
+		return "(none)\n"
+	}
+	return strings.Join(list, "\n") + "\n"
+}
