@@ -12,7 +12,7 @@ GOFLAGS  += -trimpath
 FABRIC_TOOLS := peer orderer configtxgen configtxlator cryptogen
 FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
 
-.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deploy teardown lint clean collection
+.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deadcode deploy teardown lint clean collection
 
 all: modules fabrun
 
@@ -58,8 +58,8 @@ deps: venv fabric artifacts
 
 TEST_PATH := PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH"
 
-## test: every tier, unit to end-to-end, against real components
-test: deps all
+## test: every tier, unit to end-to-end, against real components, and the dead-code check
+test: deps all deadcode
 	$(TEST_PATH) $(GO) test -count=1 -timeout 40m ./...
 
 ## test-unit: the Go packages outside tests/; seconds, starts no process
@@ -69,6 +69,13 @@ test-unit:
 ## test-module, test-network, test-servers: one tier of tests/ (see tier() in tests/harness_test.go)
 test-module test-network test-servers: test-%: deps all
 	FABRUN_TEST_TIERS=$* $(TEST_PATH) $(GO) test -count=1 -timeout 40m ./tests/...
+
+## deadcode: fails on production Go code that no main reaches (x/tools' deadcode, pinned in tools/deadcode)
+deadcode:
+	@mkdir -p $(BUILD)/bin
+	cd tools/deadcode && $(GO) build -o $(CURDIR)/$(BUILD)/bin/deadcode golang.org/x/tools/cmd/deadcode
+	@out=$$($(BUILD)/bin/deadcode ./...) || exit 1; \
+	if [ -n "$$out" ]; then echo "$$out"; echo "deadcode: unreachable production code (remove it, or move a test-only helper into the tests)"; exit 1; fi
 
 ## deploy: bring up the local six-host network and verify it
 deploy: deps all

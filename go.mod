@@ -2,6 +2,10 @@ module github.com/fabrun/fabrun
 
 go 1.24
 
+// build/ holds what make builds and fetches (venv, Fabric tools, the lab's
+// root file system): never Go packages of this module, and ./... must not walk it.
+ignore ./build
+
 require (
 	github.com/apenella/go-ansible/v2 v2.2.0
 	github.com/go-zookeeper/zk v1.0.4

@@ -173,3 +173,16 @@ func TestSpecValidation(t *testing.T) {
 		})
 	}
 }
+
+// CodeFiles lists the file names in a code.tar.gz.
+func CodeFiles(code []byte) ([]string, error) {
+	files, err := untarGz(code)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for n := range files {
+		names = append(names, n)
+	}
+	return names, nil
+}

@@ -108,16 +108,3 @@ func untarGz(b []byte) (map[string][]byte, error) {
 func lifecycleID(label string, pkg []byte) string {
 	return lifecycle.ComputePackageID(label, pkg)
 }
-
-// CodeFiles lists the file names in a code.tar.gz (for tests and diffs).
-func CodeFiles(code []byte) ([]string, error) {
-	files, err := untarGz(code)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for n := range files {
-		names = append(names, n)
-	}
-	return names, nil
-}

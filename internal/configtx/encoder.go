@@ -83,10 +83,6 @@ type encoder struct {
 
 func newEncoder() *encoder { return &encoder{msps: map[string]*mb.MSPConfig{}} }
 
-func (e *encoder) warn(format string, a ...any) {
-	e.warnings = append(e.warnings, fmt.Sprintf(format, a...))
-}
-
 // parsePolicy turns a configtx.yaml policy into a cb.Policy using
 // fabric-config's parser (a copy of Fabric's policydsl and ImplicitMeta
 // parsing), so a rule is accepted exactly when configtxgen accepts it.

@@ -30,9 +30,6 @@ type File struct {
 	Mode fs.FileMode
 }
 
-// Secret reports whether the file holds a private key.
-func (f File) Secret() bool { return f.Mode&0o077 == 0 }
-
 // Unit is a directory that is created whole or not at all: a new org, or a
 // new node, user or org MSP inside an existing org.
 type Unit struct {

@@ -563,3 +563,6 @@ func TestCryptoLowSSigner(t *testing.T) {
 		}
 	}
 }
+
+// Secret reports whether the file holds a private key.
+func (f File) Secret() bool { return f.Mode&0o077 == 0 }

@@ -207,20 +207,6 @@ func (inv *Inventory) Children(name string) []string {
 	return nil
 }
 
-// HostGroups lists the groups a host is directly in.
-func (inv *Inventory) HostGroups(host string) []string {
-	var out []string
-	for name, g := range inv.Groups {
-		for _, h := range g.Hosts {
-			if h == host {
-				out = append(out, name)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Raw is a variable's value before rendering, with the layer it came from
 // ("extra", "host", "magic", "default"); ok is false when undefined.
 func (inv *Inventory) Raw(host, name string) (v any, layer string, ok bool) {

@@ -66,7 +66,7 @@ func ev(name string, mod func(*playbook.Event)) *playbook.Event {
 func TestProgressFromEvents(t *testing.T) {
 	c := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	var buf bytes.Buffer
-	p := &Progress{W: &buf, Now: c.now, Every: 10 * time.Second, manual: true}
+	p := &Progress{W: &buf, Now: c.now, Every: 10 * time.Second}
 	on := p.PlaybookEvents()
 
 	on(ev(playbook.EventPlayStart, func(e *playbook.Event) { e.Play = &playbook.Play{Name: "ZooKeeper", Hosts: []string{"zookeeper"}} }))

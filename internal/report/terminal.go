@@ -87,10 +87,9 @@ type Progress struct {
 	Quiet bool
 	// Every is how often a waiting line is printed off a terminal (default 15s).
 	Every time.Duration
-	Now   func() time.Time
-
-	// manual: no background goroutine (tests drive Tick themselves).
-	manual bool
+	// Now is the clock; a test's own clock also keeps the live goroutine
+	// off, whose ticks would follow the real one.
+	Now func() time.Time
 
 	mu        sync.Mutex
 	phase     string
@@ -126,7 +125,7 @@ func (p *Progress) Begin(name string) {
 	defer p.mu.Unlock()
 	p.phase, p.start, p.task, p.wait = name, p.now(), "", ""
 	p.lastWait = p.start
-	if !p.Quiet && !p.manual && p.stop == nil {
+	if !p.Quiet && p.Now == nil && p.stop == nil {
 		p.stop, p.done = make(chan struct{}), make(chan struct{})
 		go p.spin(p.stop, p.done)
 	}
@@ -153,14 +152,8 @@ func (p *Progress) Wait(host string, attempt, retries int) {
 	}
 }
 
-// Tick prints a "still running" line off a terminal when a task has run
+// tick prints a "still running" line off a terminal when a task has run
 // longer than Every since the last line (the live goroutine calls it).
-func (p *Progress) Tick() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.tick()
-}
-
 func (p *Progress) tick() {
 	if p.TTY || p.phase == "" {
 		return

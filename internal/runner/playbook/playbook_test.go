@@ -295,3 +295,10 @@ func TestRunFakeAnsible(t *testing.T) {
 		t.Errorf("log = %q, %v", log, err)
 	}
 }
+
+// Snapshot is a copy of the result so far.
+func (t *Tracker) Snapshot() *Result {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.snapshot()
+}

@@ -242,13 +242,6 @@ func (t *Tracker) Finish(exitCode int, errText string) *Result {
 	return t.snapshot()
 }
 
-// Snapshot is a copy of the result so far.
-func (t *Tracker) Snapshot() *Result {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.snapshot()
-}
-
 func (t *Tracker) snapshot() *Result {
 	r := t.res
 	r.Plays = make([]*PlayResult, len(t.res.Plays))
