@@ -16,13 +16,14 @@ FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
 
 all: modules fabrun
 
-## modules: the Ansible binary modules, in plugins/modules next to their
-## tracked docs, and the checkout made visible as the collection fabrun.fabric
-## (ansible.cfg's collections_path is build/collections)
+## modules: the Ansible binary modules (stripped: they ship in the
+## collection), in plugins/modules next to their tracked docs, and the
+## checkout made visible as the collection fabrun.fabric (ansible.cfg's
+## collections_path is build/collections)
 modules:
 	@mkdir -p plugins/modules $(BUILD)/collections/ansible_collections/fabrun
 	@for m in $(MODULES); do \
-	  $(GO) build $(GOFLAGS) -o plugins/modules/$$m ./modules/$$m || exit 1; \
+	  $(GO) build $(GOFLAGS) -ldflags '-s -w' -o plugins/modules/$$m ./modules/$$m || exit 1; \
 	done
 	@ln -sfn ../../../.. $(BUILD)/collections/ansible_collections/fabrun/fabric
 
