@@ -41,6 +41,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	grpcpeer "google.golang.org/grpc/peer"
+
+	"github.com/fabrun/fabrun/internal/chaincode"
 )
 
 // chaincodeModule is the chaincode's module directory.
@@ -748,6 +750,43 @@ func TestChaincodeBuilderLegacyInstall(t *testing.T) {
 	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
 	if err != nil || exe != filepath.Join(c.Bld, "chaincode") {
 		t.Errorf("the peer's child runs %q (%v), want the chaincode binary itself", exe, err)
+	}
+	chaincodeStop(t, cmd, exited)
+}
+
+// TestChaincodeBuilderPrebuilt is the production path: mycc compiled once on
+// the controller (static, vendored), shipped inside the legacy code package
+// by fabric_chaincode's `binary` option, and installed by the builder on a
+// peer that has no Go toolchain; the chaincode then serves the guide's
+// transactions.
+func TestChaincodeBuilderPrebuilt(t *testing.T) {
+	tier(t, "module")
+	bin := filepath.Join(t.TempDir(), "mycc")
+	MustRun(t, chaincodeModule(t), []string{"CGO_ENABLED=0", "GOFLAGS=-mod=vendor", "GOPROXY=off", "GOTOOLCHAIN=local", "GOWORK=off"},
+		"go", "build", "-trimpath", "-o", bin, ".")
+	pkg, err := chaincode.PackageGo(chaincodeModule(t), "mycc_1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pkg.AddPrebuilt(bin); err != nil {
+		t.Fatal(err)
+	}
+	md, _ := json.Marshal(map[string]string{"type": "GOLANG", "path": pkg.Path, "label": "mycc"})
+	c := chaincodeNewContext(t, md)
+	chaincodeUntar(t, bytes.NewReader(pkg.Code), c.Src)
+	// No toolchain anywhere: FABRUN_GO points nowhere and PATH has no go.
+	env := []string{"PATH=" + chaincodeSystemPath, "TMPDIR=" + t.TempDir(), "FABRUN_GO=/nonexistent/go"}
+	chaincodeBuild(t, c, env)
+	want, _ := os.ReadFile(bin)
+	if got, err := os.ReadFile(filepath.Join(c.Bld, "chaincode")); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("bld/chaincode is not the prebuilt binary (%v)", err)
+	}
+
+	fake := chaincodeStartFakePeer(t, nil, chaincodeSeedScript("mycc:1.0", ""))
+	runMD := chaincodeRunMetadata(t, map[string]string{"chaincode_id": "mycc:1.0", "peer_address": fake.Addr, "mspid": "Org1MSP"})
+	cmd, stderr, exited := chaincodeLaunch(t, c.Bld, runMD, env)
+	if err := fake.Wait(60*time.Second, exited); err != nil {
+		t.Fatalf("%v\nrun stderr:\n%s", err, stderr)
 	}
 	chaincodeStop(t, cmd, exited)
 }

@@ -43,6 +43,7 @@ type Args struct {
 	Name                string    `json:"name"`
 	Version             string    `json:"version"`
 	Path                string    `json:"path"`
+	Binary              string    `json:"binary"`
 	Label               string    `json:"label"`
 	PackageID           string    `json:"package_id"`
 	CallArgs            []string  `json:"args"`
@@ -63,6 +64,7 @@ func Spec() module.Spec {
 	opts["name"] = module.Option{Type: module.Str}
 	opts["version"] = module.Option{Type: module.Str}
 	opts["path"] = module.Option{Type: module.Path}
+	opts["binary"] = module.Option{Type: module.Path}
 	opts["label"] = module.Option{Type: module.Str}
 	opts["package_id"] = module.Option{Type: module.Str}
 	opts["args"] = module.Option{Type: module.List, Elements: module.Str, Aliases: []string{"ctor"}}
@@ -103,6 +105,9 @@ func Run(ctx *module.Context) (module.Result, error) {
 	var a Args
 	if err := ctx.Decode(&a); err != nil {
 		return module.Result{}, err
+	}
+	if a.Binary != "" && a.State != StateInstalled {
+		return module.Result{}, fmt.Errorf("binary: only with state %s (the legacy lifecycle), not %s", StateInstalled, a.State)
 	}
 	for i, p := range a.EndorsingPeers {
 		if p.Address == "" || p.TLSCA == "" {

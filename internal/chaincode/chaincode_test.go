@@ -1,8 +1,12 @@
 package chaincode
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -185,4 +189,70 @@ func CodeFiles(code []byte) ([]string, error) {
 		names = append(names, n)
 	}
 	return names, nil
+}
+
+// AddPrebuilt appends the executable as a 0644 file under src/ (what Fabric's
+// Go platform accepts) and keeps every source file; it refuses what is not
+// an ELF executable.
+func TestAddPrebuilt(t *testing.T) {
+	var code bytes.Buffer
+	zw := gzip.NewWriter(&code)
+	tw := tar.NewWriter(zw)
+	for _, f := range []string{"src/go.mod", "src/main.go"} {
+		_ = tw.WriteHeader(&tar.Header{Name: f, Mode: 0o100644, Size: 2, Typeflag: tar.TypeReg})
+		_, _ = tw.Write([]byte("x\n"))
+	}
+	_ = tw.Close()
+	_ = zw.Close()
+	dir := t.TempDir()
+	elf := filepath.Join(dir, "cc")
+	_ = os.WriteFile(elf, []byte("\x7fELF binary"), 0o755)
+	script := filepath.Join(dir, "cc.sh")
+	_ = os.WriteFile(script, []byte("#!/bin/sh\n"), 0o755)
+
+	for _, tt := range []struct {
+		name, path, wantErr string
+	}{
+		{"elf executable", elf, ""},
+		{"not ELF", script, "not an ELF executable"},
+		{"missing", filepath.Join(dir, "nothere"), "no such file"},
+	} {
+		p := &Package{Code: code.Bytes()}
+		err := p.AddPrebuilt(tt.path)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%s: err = %v, want %q", tt.name, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		gz, err := gzip.NewReader(bytes.NewReader(p.Code))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(gz)
+		got := map[string]int64{}
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			got[h.Name] = h.Mode
+			if h.Name == PrebuiltName {
+				b, _ := io.ReadAll(tr)
+				if string(b) != "\x7fELF binary" {
+					t.Errorf("%s: prebuilt content %q", tt.name, b)
+				}
+			}
+		}
+		want := map[string]int64{"src/go.mod": 0o100644, "src/main.go": 0o100644, PrebuiltName: 0o100644}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: package files %v, want %v", tt.name, got, want)
+		}
+		if err := (&Package{Code: p.Code}).AddPrebuilt(elf); err == nil {
+			t.Errorf("%s: adding a second prebuilt binary succeeded", tt.name)
+		}
+	}
 }

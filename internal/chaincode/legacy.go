@@ -28,13 +28,18 @@ func installed(ctx *module.Context, a Args) (module.Result, error) {
 	if err != nil {
 		return module.Result{}, err
 	}
+	if a.Binary != "" {
+		if err := pkg.AddPrebuilt(a.Binary); err != nil {
+			return module.Result{}, err
+		}
+	}
 	have, err := s.rc.QueryInstalledChaincodes(s.mainPeer(), s.timeout())
 	if err != nil {
 		return module.Result{}, s.peerErr("listing installed chaincodes", err)
 	}
 	list := installedList(have)
 	data := map[string]any{"name": a.Name, "version": a.Version, "cc_path": pkg.Path, "peer": a.Peer,
-		"package_bytes": len(pkg.Code), "installed_chaincodes": list}
+		"package_bytes": len(pkg.Code), "prebuilt": a.Binary != "", "installed_chaincodes": list}
 	for _, cc := range have.GetChaincodes() {
 		if cc.Name == a.Name && cc.Version == a.Version {
 			return module.Result{Data: data, Msg: fmt.Sprintf("chaincode %s %s is already installed on peer %s", a.Name, a.Version, a.Peer)}, nil

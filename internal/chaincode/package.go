@@ -108,3 +108,65 @@ func untarGz(b []byte) (map[string][]byte, error) {
 func lifecycleID(label string, pkg []byte) string {
 	return lifecycle.ComputePackageID(label, pkg)
 }
+
+// PrebuiltName is where a prebuilt chaincode executable travels in a legacy
+// code package. Fabric accepts only regular files under src/ (or META-INF/)
+// without execute bits; the directory starts with a dot so the go tool never
+// sees it. The peer's external builder (roles/peer/files/builder/bin/build)
+// installs this file as the chaincode instead of compiling the source.
+const PrebuiltName = "src/.fabrun/chaincode"
+
+// AddPrebuilt puts the executable at path into the code package (Code) as
+// PrebuiltName, so peers run it without a Go toolchain. The source stays in
+// the package: the package is still the chaincode's, and a builder without
+// the prebuilt support compiles it as before.
+func (p *Package) AddPrebuilt(path string) error {
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("binary: %v", err)
+	}
+	if !bytes.HasPrefix(bin, []byte("\x7fELF")) {
+		return fmt.Errorf("binary %s is not an ELF executable (build it with GOOS=linux for the peers)", path)
+	}
+	gz, err := gzip.NewReader(bytes.NewReader(p.Code))
+	if err != nil {
+		return fmt.Errorf("reading the code package: %v", err)
+	}
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	tw := tar.NewWriter(zw)
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("reading the code package: %v", err)
+		}
+		if h.Name == PrebuiltName {
+			return fmt.Errorf("the chaincode source already holds %s", PrebuiltName)
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+	h := &tar.Header{Name: PrebuiltName, Mode: 0o100644, Size: int64(len(bin)), Typeflag: tar.TypeReg}
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if _, err := tw.Write(bin); err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	p.Code = out.Bytes()
+	return nil
+}
