@@ -25,7 +25,7 @@ func ansibleRecap(t testing.TB, out string) map[string]map[string]int {
 	t.Helper()
 	i := strings.LastIndex(out, "PLAY RECAP")
 	if i < 0 {
-		t.Fatalf("no PLAY RECAP in the output:\n%s", ansibleTail(out, 60))
+		t.Fatalf("no PLAY RECAP in the output:\n%s", tail(out, 60))
 	}
 	recap := map[string]map[string]int{}
 	for _, m := range ansibleRecapLine.FindAllStringSubmatch(out[i:], -1) {
@@ -41,18 +41,9 @@ func ansibleRecap(t testing.TB, out string) map[string]map[string]int {
 		recap[m[1]] = counts
 	}
 	if len(recap) == 0 {
-		t.Fatalf("empty PLAY RECAP:\n%s", ansibleTail(out, 60))
+		t.Fatalf("empty PLAY RECAP:\n%s", tail(out, 60))
 	}
 	return recap
-}
-
-// ansibleTail is the last n lines of s.
-func ansibleTail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // ansibleTimedPlaybook runs build/venv/bin/ansible-playbook from the repo
@@ -73,7 +64,7 @@ func ansibleMustPlaybook(t testing.TB, args ...string) (CmdResult, time.Duration
 	r, d := ansibleTimedPlaybook(t, args...)
 	if r.Err != nil {
 		t.Fatalf("ansible-playbook %s: %v\n%s\nstderr:\n%s", strings.Join(args, " "), r.Err,
-			ansibleTail(r.Stdout, 120), ansibleTail(r.Stderr, 40))
+			tail(r.Stdout, 120), tail(r.Stderr, 40))
 	}
 	return r, d
 }

@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand"
 	"net"
 	"net/http"
 	"os"
@@ -139,38 +138,6 @@ func configtxStrip(t testing.TB, typ string, tree map[string]any) {
 	}
 }
 
-// configtxDiff lists the paths where two decoded trees differ.
-func configtxDiff(path string, a, b any, out *[]string) {
-	am, aok := a.(map[string]any)
-	bm, bok := b.(map[string]any)
-	if aok && bok {
-		keys := map[string]bool{}
-		for k := range am {
-			keys[k] = true
-		}
-		for k := range bm {
-			keys[k] = true
-		}
-		for k := range keys {
-			configtxDiff(path+"."+k, am[k], bm[k], out)
-		}
-		return
-	}
-	al, aok := a.([]any)
-	bl, bok := b.([]any)
-	if aok && bok && len(al) == len(bl) {
-		for i := range al {
-			configtxDiff(fmt.Sprintf("%s[%d]", path, i), al[i], bl[i], out)
-		}
-		return
-	}
-	if !reflect.DeepEqual(a, b) {
-		as, _ := json.Marshal(a)
-		bs, _ := json.Marshal(b)
-		*out = append(*out, fmt.Sprintf("%s: configtxgen %.100s, fabric_configtx %.100s", path, as, bs))
-	}
-}
-
 // configtxAt returns the value at a dotted path of a decoded tree.
 func configtxAt(tree any, path string) any {
 	cur := tree
@@ -246,10 +213,8 @@ func TestConfigtxOracle(t *testing.T) {
 			configtxStrip(t, typ, want)
 			configtxStrip(t, typ, got)
 			if !reflect.DeepEqual(want, got) {
-				var diffs []string
-				configtxDiff("", want, got, &diffs)
-				sort.Strings(diffs)
-				t.Fatalf("decoded artifacts differ from configtxgen's at %d places:\n%s", len(diffs), strings.Join(diffs, "\n"))
+				diffs := configtx.Differences(&configtx.Decoded{Tree: want}, &configtx.Decoded{Tree: got}, 0)
+				t.Fatalf("decoded artifacts differ from configtxgen's (configtxgen -> fabric_configtx) at %d places:\n%s", len(diffs), strings.Join(diffs, "\n"))
 			}
 			config := configtxAt(got, "data.data")
 			if l, ok := config.([]any); ok && len(l) == 1 {
@@ -308,31 +273,6 @@ func TestConfigtxOracle(t *testing.T) {
 	t.Logf("kafka genesis block: fabric_configtx %v, configtxgen %v (median of 5 runs each)", mod.Round(time.Millisecond/10), gen.Round(time.Millisecond/10))
 }
 
-// configtxFreeIP picks an unused-looking 127.x.y.z address that binds.
-func configtxFreeIP(t testing.TB) string {
-	t.Helper()
-	r := rand.New(rand.NewSource(time.Now().UnixNano()))
-	for i := 0; i < 50; i++ {
-		ip := fmt.Sprintf("127.%d.%d.%d", 20+r.Intn(80), 1+r.Intn(250), 2+r.Intn(250))
-		if l, err := net.Listen("tcp", ip+":0"); err == nil {
-			l.Close()
-			return ip
-		}
-	}
-	t.Fatal("no usable loopback address")
-	return ""
-}
-
-func configtxFreePort(t testing.TB, ip string) int {
-	t.Helper()
-	l, err := net.Listen("tcp", ip+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // configtxOrderer is one orderer process started by a test.
 type configtxOrderer struct {
 	cmd  *exec.Cmd
@@ -371,19 +311,11 @@ func (o *configtxOrderer) waitLog(t testing.TB, re *regexp.Regexp, within time.D
 		}
 		select {
 		case <-o.done:
-			t.Fatalf("orderer exited before logging %q:\n%s", re, configtxTail(o.logs(), 40))
+			t.Fatalf("orderer exited before logging %q:\n%s", re, tail(o.logs(), 40))
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	t.Fatalf("orderer did not log %q within %v:\n%s", re, within, configtxTail(o.logs(), 40))
-}
-
-func configtxTail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
+	t.Fatalf("orderer did not log %q within %v:\n%s", re, within, tail(o.logs(), 40))
 }
 
 // configtxStartOrderer runs build/fabric/bin/orderer from a genesis block
@@ -396,8 +328,8 @@ func configtxStartOrderer(t *testing.T, cryptoDir, dir, ip string, port int, gen
 	bin := FabricBin(t, "orderer")
 	node := filepath.Join(cryptoDir, "crypto-config", "ordererOrganizations", "example.com", "orderers", "orderer0.example.com")
 	tlsDir := filepath.Join(node, "tls")
-	ops := fmt.Sprintf("%s:%d", ip, configtxFreePort(t, ip))
-	admin := fmt.Sprintf("%s:%d", ip, configtxFreePort(t, ip))
+	ops := fmt.Sprintf("%s:%d", ip, freePort(t, ip))
+	admin := fmt.Sprintf("%s:%d", ip, freePort(t, ip))
 	data := filepath.Join(dir, "orderer-data")
 	cfgDir := filepath.Join(dir, "orderer-config")
 	if err := os.MkdirAll(cfgDir, 0o755); err != nil {
@@ -510,11 +442,11 @@ func configtxHealthz(t *testing.T, o *configtxOrderer, ops, caFile string, withi
 		}
 		select {
 		case <-o.done:
-			t.Fatalf("orderer exited (last health check: %s):\n%s", last, configtxTail(o.logs(), 40))
+			t.Fatalf("orderer exited (last health check: %s):\n%s", last, tail(o.logs(), 40))
 		case <-time.After(300 * time.Millisecond):
 		}
 	}
-	t.Fatalf("orderer not healthy within %v (last: %s):\n%s", within, last, configtxTail(o.logs(), 40))
+	t.Fatalf("orderer not healthy within %v (last: %s):\n%s", within, last, tail(o.logs(), 40))
 	return ""
 }
 
@@ -527,8 +459,8 @@ func configtxHealthz(t *testing.T, o *configtxOrderer, ops, caFile string, withi
 func TestConfigtxOrdererBoots(t *testing.T) {
 	tier(t, "network")
 	dir := configtxWorkDir(t)
-	ip := configtxFreeIP(t)
-	port := configtxFreePort(t, ip)
+	ip := freeLoopbackNet(t) + ".1"
+	port := freePort(t, ip)
 	addr := fmt.Sprintf("%s:%d", ip, port)
 	tlsCert := "crypto-config/ordererOrganizations/example.com/orderers/orderer0.example.com/tls/server.crt"
 	caFile := filepath.Join(dir, "crypto-config", "ordererOrganizations", "example.com", "tlsca", "tlsca.example.com-cert.pem")
@@ -609,7 +541,7 @@ func TestConfigtxOrdererBoots(t *testing.T) {
 		o.waitLog(t, regexp.MustCompile(`\[channel: system-channel\] Starting chain with last persisted offset`), 30*time.Second)
 		o.waitLog(t, regexp.MustCompile(`\[channel: system-channel\] Setting up the topic for this channel`), 30*time.Second)
 		if strings.Contains(o.logs(), "PANI") {
-			t.Fatalf("orderer panicked:\n%s", configtxTail(o.logs(), 40))
+			t.Fatalf("orderer panicked:\n%s", tail(o.logs(), 40))
 		}
 		o.stop()
 	})

@@ -10,7 +10,6 @@ package tests
 import (
 	"bytes"
 	"fmt"
-	"math/rand"
 	"net"
 	"net/http"
 	"os"
@@ -122,30 +121,6 @@ func fabnetSampleConfig(t testing.TB) string {
 	return mustExist(t, dir, "cd tools/fabric && go mod download")
 }
 
-// fabnetFreeIP picks a random loopback /24 not likely used by another test.
-func fabnetFreeIP(t testing.TB) string {
-	for i := 0; i < 50; i++ {
-		ip := fmt.Sprintf("127.%d.%d.1", 100+rand.Intn(150), 1+rand.Intn(250))
-		l, err := net.Listen("tcp", ip+":0")
-		if err == nil {
-			l.Close()
-			return ip[:strings.LastIndex(ip, ".")]
-		}
-	}
-	t.Fatal("no usable loopback address")
-	return ""
-}
-
-func fabnetFreePort(t testing.TB, ip string) int {
-	t.Helper()
-	l, err := net.Listen("tcp", ip+":0")
-	if err != nil {
-		t.Fatalf("free port on %s: %v", ip, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // fabnetStart builds and starts a network; it is torn down by t.Cleanup.
 func fabnetStart(t testing.TB, o fabnetOptions) *fabnet {
 	t.Helper()
@@ -169,18 +144,18 @@ func fabnetStart(t testing.TB, o fabnetOptions) *fabnet {
 
 	dir := t.TempDir()
 	n := &fabnet{t: t, Dir: dir, ChannelID: o.ChannelID, opts: o}
-	net24 := fabnetFreeIP(t)
+	net24 := freeLoopbackNet(t)
 	host := 1
 	nextIP := func() string { ip := fmt.Sprintf("%s.%d", net24, host); host++; return ip }
 
 	ordIP := nextIP()
-	n.Orderer = &fabnetOrderer{Name: "orderer0.example.com", IP: ordIP, Port: fabnetFreePort(t, ordIP)}
+	n.Orderer = &fabnetOrderer{Name: "orderer0.example.com", IP: ordIP, Port: freePort(t, ordIP)}
 	n.Orderer.Addr = fmt.Sprintf("%s:%d", ordIP, n.Orderer.Port)
 	for i := 1; i <= o.Orgs; i++ {
 		org := &fabnetOrg{Name: fmt.Sprintf("Org%d", i), MSPID: fmt.Sprintf("Org%dMSP", i), Domain: fmt.Sprintf("org%d.example.com", i)}
 		for j := 0; j < o.PeersPerOrg; j++ {
 			ip := nextIP()
-			p := &fabnetPeer{Name: fmt.Sprintf("peer%d.%s", j, org.Domain), IP: ip, Port: fabnetFreePort(t, ip), Org: org}
+			p := &fabnetPeer{Name: fmt.Sprintf("peer%d.%s", j, org.Domain), IP: ip, Port: freePort(t, ip), Org: org}
 			p.Addr = fmt.Sprintf("%s:%d", ip, p.Port)
 			org.Peers = append(org.Peers, p)
 		}
@@ -385,7 +360,7 @@ func (n *fabnet) startOrderer() {
 	tlsDir := filepath.Join(n.Dir, "crypto", "ordererOrganizations", "example.com", "orderers", o.Name, "tls")
 	mspDir := filepath.Join(n.Dir, "crypto", "ordererOrganizations", "example.com", "orderers", o.Name, "msp")
 	os.MkdirAll(o.Dir, 0o755)
-	o.opsAddr = fmt.Sprintf("%s:%d", o.IP, fabnetFreePort(t, o.IP))
+	o.opsAddr = fmt.Sprintf("%s:%d", o.IP, freePort(t, o.IP))
 	o.env = []string{
 		"FABRIC_CFG_PATH=" + n.cfgDir,
 		"FABRIC_LOGGING_SPEC=info",
@@ -403,7 +378,7 @@ func (n *fabnet) startOrderer() {
 		"ORDERER_CONSENSUS_WALDIR=" + filepath.Join(o.Dir, "wal"),
 		"ORDERER_CONSENSUS_SNAPDIR=" + filepath.Join(o.Dir, "snap"),
 		"ORDERER_OPERATIONS_LISTENADDRESS=" + o.opsAddr,
-		"ORDERER_ADMIN_LISTENADDRESS=" + fmt.Sprintf("%s:%d", o.IP, fabnetFreePort(t, o.IP)),
+		"ORDERER_ADMIN_LISTENADDRESS=" + fmt.Sprintf("%s:%d", o.IP, freePort(t, o.IP)),
 		"ORDERER_METRICS_PROVIDER=disabled",
 	}
 	if n.opts.MutualTLS {
@@ -420,8 +395,8 @@ func (n *fabnet) preparePeer(p *fabnetPeer) {
 	p.Dir = filepath.Join(n.Dir, p.Name)
 	os.MkdirAll(p.Dir, 0o755)
 	node := filepath.Join(n.Dir, "crypto", "peerOrganizations", p.Org.Domain, "peers", p.Name)
-	ccPort := fabnetFreePort(t, p.IP)
-	p.opsAddr = fmt.Sprintf("%s:%d", p.IP, fabnetFreePort(t, p.IP))
+	ccPort := freePort(t, p.IP)
+	p.opsAddr = fmt.Sprintf("%s:%d", p.IP, freePort(t, p.IP))
 	bootstrap := p.Org.Peers[0].Addr
 	var builders []string
 	for i, b := range n.opts.Builders {
@@ -557,7 +532,7 @@ func fabnetWaitHealthy(t testing.TB, cmd *exec.Cmd, name, opsAddr, addr, logPath
 		select {
 		case <-done:
 			log, _ := os.ReadFile(logPath)
-			t.Fatalf("%s exited while starting; log:\n%s", name, fabnetTail(string(log), 40))
+			t.Fatalf("%s exited while starting; log:\n%s", name, tail(string(log), 40))
 		default:
 		}
 		resp, err := client.Get("http://" + opsAddr + "/healthz")
@@ -573,15 +548,7 @@ func fabnetWaitHealthy(t testing.TB, cmd *exec.Cmd, name, opsAddr, addr, logPath
 		time.Sleep(200 * time.Millisecond)
 	}
 	log, _ := os.ReadFile(logPath)
-	t.Fatalf("%s did not become healthy at %s within 60s; log:\n%s", name, opsAddr, fabnetTail(string(log), 60))
-}
-
-func fabnetTail(s string, lines int) string {
-	l := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(l) > lines {
-		l = l[len(l)-lines:]
-	}
-	return strings.Join(l, "\n")
+	t.Fatalf("%s did not become healthy at %s within 60s; log:\n%s", name, opsAddr, tail(string(log), 60))
 }
 
 // PeerCLI runs the real `peer` CLI as the org's Admin against peer p.
@@ -602,5 +569,5 @@ func (n *fabnet) PeerCLI(p *fabnetPeer, args ...string) CmdResult {
 // Logs returns the tail of a peer's log, for failure messages.
 func (p *fabnetPeer) Logs(lines int) string {
 	b, _ := os.ReadFile(p.log)
-	return fabnetTail(string(b), lines)
+	return tail(string(b), lines)
 }

@@ -1,7 +1,8 @@
 package tests
 
 // End-to-end tests of the runner, build/bin/fabrun, against real Ansible and
-// (TestFabrunDeployEndToEnd) the real local network on 127.0.194.211-216.
+// (TestFabrunDeployEndToEnd) a real network: the local inventory relocated to
+// 127.0.199.211-216 and a temp dir, so the user's build/local is untouched.
 // Nothing here contacts 10.100.194.x: the production inventory is only
 // parsed (`fabrun check`).
 
@@ -19,42 +20,15 @@ import (
 
 	"github.com/fabrun/fabrun/internal/inventory"
 	"github.com/fabrun/fabrun/internal/runner/playbook"
+	"gopkg.in/yaml.v3"
 )
 
 // FabrunBin is build/bin/fabrun; it fails when the binary is missing or
-// older than any source file of the packages it is built from.
+// stale (freshBinary).
 func FabrunBin(t testing.TB) string {
 	t.Helper()
-	root := RepoRoot(t)
-	bin := mustExist(t, filepath.Join(root, "build", "bin", "fabrun"), "make fabrun")
-	st, err := os.Stat(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./runner")
-	cmd.Dir = root
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -deps ./runner: %v", err)
-	}
-	for _, dir := range strings.Fields(string(out)) {
-		if !strings.HasPrefix(dir, root+string(os.PathSeparator)) {
-			continue // a dependency outside the repository
-		}
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			n := e.Name()
-			if e.IsDir() && n == "callback" {
-				n = filepath.Join("callback", "fabrun_events.py")
-			} else if !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
-				continue
-			}
-			if info, err := os.Stat(filepath.Join(dir, n)); err == nil && info.ModTime().After(st.ModTime()) {
-				t.Fatalf("%s is older than %s: run `make fabrun` first", bin, filepath.Join(dir, n))
-			}
-		}
-	}
-	return bin
+	bin := mustExist(t, filepath.Join(RepoRoot(t), "build", "bin", "fabrun"), "make fabrun")
+	return freshBinary(t, bin, "./runner", "make fabrun")
 }
 
 // fabrunResult is one fabrun run: exit code, output, and the --json document.
@@ -271,16 +245,16 @@ func TestFabrunEventsFromAnsible(t *testing.T) {
 	}
 }
 
-// localPorts are the service ports of the local network, per address.
-var localPorts = []int{2181, 2888, 3888, 9092, 7050, 8443, 7053, 7051, 7052, 9443}
+// e2ePorts are the service ports of the guide's network, per address.
+var e2ePorts = []int{2181, 2888, 3888, 9092, 7050, 8443, 7053, 7051, 7052, 9443}
 
-// listening lists the address:port of the local network that accept a
-// connection.
-func listening() []string {
+// listening lists the service address:ports of the six hosts
+// <prefix><211-216> that accept a connection.
+func listening(prefix string) []string {
 	var out []string
 	for octet := 211; octet <= 216; octet++ {
-		for _, port := range localPorts {
-			addr := net.JoinHostPort(fmt.Sprintf("127.0.194.%d", octet), strconv.Itoa(port))
+		for _, port := range e2ePorts {
+			addr := net.JoinHostPort(fmt.Sprintf("%s%d", prefix, octet), strconv.Itoa(port))
 			if c, err := net.DialTimeout("tcp", addr, 300*time.Millisecond); err == nil {
 				c.Close()
 				out = append(out, addr)
@@ -290,30 +264,51 @@ func listening() []string {
 	return out
 }
 
-// hostProcesses lists processes whose command line names a local host's
-// directory (<root>/build/local/hosts/...): what the local network of the
-// checkout at root runs ("" for any checkout's).
-func hostProcesses(root string) []string {
-	dir := filepath.Join(root, "build", "local", "hosts") + "/"
-	if root == "" {
-		dir = "/build/local/hosts/" // any checkout's
+// fabrunE2EPrefix is the address prefix of TestFabrunDeployEndToEnd's hosts:
+// not the local inventory's 127.0.194., so a network the user deployed from
+// this checkout keeps running, nor another end-to-end test's.
+const fabrunE2EPrefix = "127.0.199."
+
+// relocatedInventory copies inventory/local to dir/inventory with every host
+// moved to prefix<octet> and every directory it creates (host homes,
+// controller work dir) under dir, so a test's network shares nothing with
+// the checkout's build/local. The peers' chaincode builds use the Go build
+// cache of the machine, warm and outside build/local.
+func relocatedInventory(t *testing.T, root, dir, prefix string) string {
+	t.Helper()
+	inv := filepath.Join(dir, "inventory")
+	copyTree(t, filepath.Join(root, "inventory", "local"), inv)
+	hostsFile := filepath.Join(inv, "hosts.yml")
+	hosts := strings.ReplaceAll(string(mustRead(t, hostsFile)), "ansible_host: 127.0.194.", "ansible_host: "+prefix)
+	if err := os.WriteFile(hostsFile, []byte(hosts), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	entries, _ := os.ReadDir("/proc")
-	var out []string
-	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		cmd := strings.ReplaceAll(string(b), "\x00", " ")
-		if strings.Contains(cmd, dir) {
-			out = append(out, e.Name()+": "+cmd)
-		}
+	allFile := filepath.Join(inv, "group_vars", "all.yml")
+	var all map[string]any
+	if err := yaml.Unmarshal(mustRead(t, allFile), &all); err != nil {
+		t.Fatal(err)
 	}
-	return out
+	gocache := strings.TrimSpace(MustRun(t, root, nil, "go", "env", "GOCACHE").Stdout)
+	for k, v := range map[string]string{
+		// The copy is not two levels under the checkout: name the root.
+		"fabrun_repo_root": root,
+		"fabrun_home":      filepath.Join(dir, "hosts") + "/{{ inventory_hostname }}",
+		"fabrun_workdir":   filepath.Join(dir, "controller"),
+		"peer_gocache":     gocache,
+	} {
+		if _, ok := all[k]; !ok {
+			t.Fatalf("%s no longer sets %s: update relocatedInventory", allFile, k)
+		}
+		all[k] = v
+	}
+	b, err := yaml.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(allFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return inv
 }
 
 // TestFabrunDeployEndToEnd is the whole contract on the local network:
@@ -325,26 +320,30 @@ func hostProcesses(root string) []string {
 func TestFabrunDeployEndToEnd(t *testing.T) {
 	tier(t, "network")
 	root := RepoRoot(t)
-	FabrunBin(t)
-
-	// Start from nothing, so the first deploy is a fresh network.
-	if r := fabrun(t, "teardown", "--yes", "--delete-data", "--json"); r.Code != 0 {
-		t.Fatalf("initial teardown: %s", r)
+	bin := FabrunBin(t)
+	dir := t.TempDir()
+	hostsDir := filepath.Join(dir, "hosts") + "/"
+	inv := relocatedInventory(t, root, dir, fabrunE2EPrefix)
+	// Every command runs on the relocated inventory.
+	fab := func(t *testing.T, args ...string) fabrunResult {
+		t.Helper()
+		return fabrun(t, append([]string{args[0], "-i", inv}, args[1:]...)...)
 	}
-	// The local addresses are the machine's: a network run from another
-	// checkout (or a test's temporary one) would collide with this one.
-	if ports := listening(); len(ports) > 0 {
-		t.Fatalf("the local network's addresses are in use by something this checkout did not start: %v\nprocesses: %v",
-			ports, hostProcesses(""))
+	if ports := listening(fabrunE2EPrefix); len(ports) > 0 {
+		t.Fatalf("the test's addresses are in use by something it did not start: %v", ports)
 	}
+	// The binary checked at the start tears down, even if the source changed
+	// since: nothing the test started may outlive it.
 	t.Cleanup(func() {
-		if r := fabrun(t, "teardown", "--yes", "--delete-data"); r.Code != 0 {
-			t.Errorf("cleanup teardown: %s", r)
+		if len(procsMatching(hostsDir)) > 0 {
+			if r := Run(t, root, nil, bin, "teardown", "-i", inv, "--yes", "--delete-data"); r.Err != nil {
+				t.Errorf("cleanup teardown: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+			}
 		}
 	})
 
 	t.Run("fresh deploy", func(t *testing.T) {
-		r := fabrun(t, "deploy", "--json")
+		r := fab(t, "deploy", "--json")
 		if r.Code != 0 {
 			t.Fatalf("fabrun deploy: %s", r)
 		}
@@ -384,7 +383,7 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 	}
 
 	t.Run("status", func(t *testing.T) {
-		r := fabrun(t, "status", "--json")
+		r := fab(t, "status", "--json")
 		if r.Code != 0 {
 			t.Fatalf("fabrun status: %s", r)
 		}
@@ -413,7 +412,7 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 	})
 
 	t.Run("second deploy changes nothing and passes the repeat check", func(t *testing.T) {
-		r := fabrun(t, "deploy", "--json")
+		r := fab(t, "deploy", "--json")
 		if r.Code != 0 {
 			t.Fatalf("second fabrun deploy: %s", r)
 		}
@@ -431,7 +430,7 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 	})
 
 	t.Run("plan on the deployed network changes nothing", func(t *testing.T) {
-		r := fabrun(t, "plan", "--json")
+		r := fab(t, "plan", "--json")
 		if r.Code != 0 {
 			t.Fatalf("fabrun plan: %s", r)
 		}
@@ -444,8 +443,7 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 	})
 
 	t.Run("a broken Kafka setting on server214 names the host and the task", func(t *testing.T) {
-		inv := brokenInventory(t, root)
-		r := fabrun(t, "deploy", "-i", inv, "--json")
+		r := fabrun(t, "deploy", "-i", brokenInventory(t, inv), "--json")
 		if r.Code != 2 {
 			t.Fatalf("deploy with a broken broker: exit %d, want 2\n%s", r.Code, r)
 		}
@@ -466,13 +464,13 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 	})
 
 	t.Run("teardown leaves nothing running", func(t *testing.T) {
-		r := fabrun(t, "teardown", "--yes", "--delete-data")
+		r := fab(t, "teardown", "--yes", "--delete-data")
 		if r.Code != 0 {
 			t.Fatalf("fabrun teardown: %s", r)
 		}
 		deadline := time.Now().Add(30 * time.Second)
 		for {
-			procs, ports := hostProcesses(root), listening()
+			procs, ports := procsMatching(hostsDir), listening(fabrunE2EPrefix)
 			if len(procs) == 0 && len(ports) == 0 {
 				break
 			}
@@ -484,33 +482,13 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 	})
 }
 
-// brokenInventory copies inventory/local into build/e2e-inventory (two
-// levels under the root, as the inventory's fabrun_repo_root expects) and
-// gives server214's broker an invalid num.network.threads, which Kafka
-// refuses at start-up and preflight does not check.
-func brokenInventory(t *testing.T, root string) string {
+// brokenInventory copies the inventory at src and gives server214's broker
+// an invalid num.network.threads, which Kafka refuses at start-up and
+// preflight does not check.
+func brokenInventory(t *testing.T, src string) string {
 	t.Helper()
-	src := filepath.Join(root, "inventory", "local")
-	dst := filepath.Join(root, "build", "e2e-inventory")
-	os.RemoveAll(dst)
-	t.Cleanup(func() { os.RemoveAll(dst) })
-	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dst := filepath.Join(t.TempDir(), "broken-inventory")
+	copyTree(t, src, dst)
 	hv := filepath.Join(dst, "host_vars")
 	os.MkdirAll(hv, 0o755)
 	f, err := os.OpenFile(filepath.Join(hv, "server214.yml"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)

@@ -6,6 +6,9 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
+	"math/rand"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,47 +78,48 @@ func VenvBin(t testing.TB, name string) string {
 	return mustExist(t, filepath.Join(RepoRoot(t), "build", "venv", "bin", name), "make venv")
 }
 
-// ModuleBin is the path of a built Ansible module. It fails when the binary
-// is older than any Go source of the repository's packages it is built
-// from, so a test never exercises stale code.
+// ModuleBin is the path of a built Ansible module; it fails when the
+// binary is stale (freshBinary).
 func ModuleBin(t testing.TB, name string) string {
 	t.Helper()
-	root := RepoRoot(t)
-	bin := mustExist(t, filepath.Join(root, "plugins", "modules", name), "make modules")
-	if _, ok := freshModules.Load(bin); ok {
+	bin := mustExist(t, filepath.Join(RepoRoot(t), "plugins", "modules", name), "make modules")
+	return freshBinary(t, bin, "./modules/"+name, "make modules")
+}
+
+// freshBinary fails when bin is older than any Go or embedded file of the
+// repository's packages pkg is built from, so a test never exercises stale
+// code; hint is the command that rebuilds it.
+func freshBinary(t testing.TB, bin, pkg, hint string) string {
+	t.Helper()
+	if _, ok := freshBinaries.Load(bin); ok {
 		return bin
 	}
 	st, err := os.Stat(bin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deps := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.Dir}}{{end}}", "./modules/"+name)
+	root := RepoRoot(t)
+	deps := exec.Command("go", "list", "-deps", "-f",
+		"{{if not .Standard}}{{range .GoFiles}}{{$.Dir}}/{{.}}\n{{end}}{{range .EmbedFiles}}{{$.Dir}}/{{.}}\n{{end}}{{end}}", pkg)
 	deps.Dir = root
 	listing, err := deps.Output()
 	if err != nil {
-		t.Fatalf("go list -deps ./modules/%s: %v", name, err)
+		t.Fatalf("go list -deps %s: %v", pkg, err)
 	}
-	for _, dir := range strings.Fields(string(listing)) {
-		if !strings.HasPrefix(dir, root+string(os.PathSeparator)) {
+	for _, file := range strings.Fields(string(listing)) {
+		if !strings.HasPrefix(file, root+string(os.PathSeparator)) {
 			continue // a dependency from the module cache
 		}
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			n := e.Name()
-			if e.IsDir() || !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
-				continue
-			}
-			if info, err := e.Info(); err == nil && info.ModTime().After(st.ModTime()) {
-				t.Fatalf("%s is older than %s: run `make modules` first", bin, filepath.Join(dir, n))
-			}
+		if info, err := os.Stat(file); err == nil && info.ModTime().After(st.ModTime()) {
+			t.Fatalf("%s is older than %s: run `%s` first", bin, file, hint)
 		}
 	}
-	freshModules.Store(bin, true)
+	freshBinaries.Store(bin, true)
 	return bin
 }
 
-// freshModules holds the module binaries ModuleBin found up to date.
-var freshModules sync.Map
+// freshBinaries holds the binaries freshBinary found up to date.
+var freshBinaries sync.Map
 
 // CmdResult is what a finished command printed.
 type CmdResult struct {
@@ -216,4 +220,40 @@ func copyTree(t testing.TB, src, dst string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// tail is the last n lines of s, for failure messages.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// freeLoopbackNet picks a random loopback /24 ("127.x.y") whose .1 binds,
+// away from the fixed ones the end-to-end tests use (127.0.x), so tests
+// running at once do not collide.
+func freeLoopbackNet(t testing.TB) string {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		prefix := fmt.Sprintf("127.%d.%d", 20+rand.Intn(230), 1+rand.Intn(250))
+		if l, err := net.Listen("tcp", prefix+".1:0"); err == nil {
+			l.Close()
+			return prefix
+		}
+	}
+	t.Fatal("no usable loopback address")
+	return ""
+}
+
+// freePort is a TCP port free on ip right now.
+func freePort(t testing.TB, ip string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatalf("free port on %s: %v", ip, err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

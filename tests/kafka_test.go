@@ -298,12 +298,12 @@ func TestKafkaPreflightRejects(t *testing.T) {
 			r, _ := ansibleTimedPlaybook(t, "-i", "tests/testdata/kafka/"+tc.inventory, "playbooks/kafka.yml",
 				"-e", "fabrun_home="+home+"/{{ inventory_hostname }}")
 			if r.Err == nil {
-				t.Fatalf("kafka.yml succeeded on a bad inventory:\n%s", ansibleTail(r.Stdout, 60))
+				t.Fatalf("kafka.yml succeeded on a bad inventory:\n%s", tail(r.Stdout, 60))
 			}
 			flat := strings.Join(strings.Fields(r.Stdout), " ")
 			for _, w := range append(tc.want, "preflight: the inventory cannot work, nothing was started") {
 				if !strings.Contains(flat, w) {
-					t.Errorf("output lacks %q:\n%s\nstderr:\n%s", w, ansibleTail(r.Stdout, 60), ansibleTail(r.Stderr, 30))
+					t.Errorf("output lacks %q:\n%s\nstderr:\n%s", w, tail(r.Stdout, 60), tail(r.Stderr, 30))
 				}
 			}
 			if strings.Contains(r.Stdout, "PLAY [Kafka brokers]") {
@@ -335,7 +335,7 @@ func TestKafkaServiceRole(t *testing.T) {
 		t.Helper()
 		r, _ := play(step)
 		if r.Err != nil {
-			t.Fatalf("step %s: %v\n%s", step, r.Err, ansibleTail(r.Stdout, 80))
+			t.Fatalf("step %s: %v\n%s", step, r.Err, tail(r.Stdout, 80))
 		}
 		return ansibleRecap(t, r.Stdout)["svc"]
 	}
@@ -377,6 +377,16 @@ func TestKafkaServiceRole(t *testing.T) {
 	if p := sleeperPID(); p == pid {
 		t.Errorf("a pending restart did not restart the service (pid %d)", p)
 	}
+	pid = sleeperPID()
+	if rc := must("restart-now"); rc["changed"] != 1 {
+		t.Errorf("the restart entry point on sleeper and an undefined service: changed=%d, want 1 (sleeper only)", rc["changed"])
+	}
+	if p := sleeperPID(); p == pid {
+		t.Errorf("the restart entry point did not restart the service (pid %d)", p)
+	}
+	if _, err := os.Stat(filepath.Join(home, "etc", "supervisor", "programs", "ghost.conf")); err == nil {
+		t.Errorf("restarting an undefined service defined it")
+	}
 
 	r, _ := play("fail")
 	if r.Err == nil {
@@ -384,7 +394,7 @@ func TestKafkaServiceRole(t *testing.T) {
 	}
 	for _, w := range []string{"crasher did not start", "crasher-last-words"} {
 		if !strings.Contains(r.Stdout, w) {
-			t.Errorf("the failure does not show %q:\n%s", w, ansibleTail(r.Stdout, 40))
+			t.Errorf("the failure does not show %q:\n%s", w, tail(r.Stdout, 40))
 		}
 	}
 
@@ -397,13 +407,13 @@ func TestKafkaServiceRole(t *testing.T) {
 		}
 	}
 	if r := teardown(); r.Err != nil {
-		t.Fatalf("teardown: %v\n%s", r.Err, ansibleTail(r.Stdout, 60))
+		t.Fatalf("teardown: %v\n%s", r.Err, tail(r.Stdout, 60))
 	}
 	if ps := procsMatching(home); len(ps) > 0 {
 		t.Errorf("processes left after teardown: %v", ps)
 	}
 	if r := teardown(); r.Err != nil {
-		t.Fatalf("second teardown: %v\n%s", r.Err, ansibleTail(r.Stdout, 60))
+		t.Fatalf("second teardown: %v\n%s", r.Err, tail(r.Stdout, 60))
 	} else if rc := ansibleRecap(t, r.Stdout)["svc"]; rc["changed"] != 0 {
 		t.Errorf("second teardown changed=%d, want 0", rc["changed"])
 	}

@@ -153,7 +153,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 		for _, want := range []string{"a 100 -> 90, b 200 -> 210, a + b = 300", "seed check passed: b = 210",
 			"peer0.org1.example.com: b = 210", "peer1.org1.example.com: b = 210"} {
 			if !strings.Contains(r.Stdout, want) {
-				t.Errorf("verify.yml output lacks %q:\n%s", want, ansibleTail(r.Stdout, 60))
+				t.Errorf("verify.yml output lacks %q:\n%s", want, tail(r.Stdout, 60))
 			}
 		}
 	})
@@ -198,7 +198,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 	t.Run("verify.yml again: delta and sum", func(t *testing.T) {
 		r, _ := play("playbooks/verify.yml")
 		if !strings.Contains(r.Stdout, "a 90 -> 80, b 210 -> 220, a + b = 300") || strings.Contains(r.Stdout, "seed check passed") {
-			t.Errorf("second verify.yml:\n%s", ansibleTail(r.Stdout, 60))
+			t.Errorf("second verify.yml:\n%s", tail(r.Stdout, 60))
 		}
 	})
 

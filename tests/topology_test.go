@@ -42,14 +42,14 @@ func TestTopologyIsData(t *testing.T) {
 	// 3 ZooKeeper nodes and 4 brokers for replication factor 3 have none of
 	// the guide's fault-tolerance weaknesses.
 	if strings.Contains(site.Stdout, "WARNING: preflight found weaknesses") {
-		t.Errorf("preflight warned about a fault-tolerant topology:\n%s", ansibleTail(site.Stdout, 80))
+		t.Errorf("preflight warned about a fault-tolerant topology:\n%s", tail(site.Stdout, 80))
 	}
 
 	verify := play("playbooks/verify.yml")
 	for _, w := range []string{"seed check passed: b = 210", "peer0.org1.example.com: b = 210",
 		"peer0.org2.example.com: b = 210", "peer0.org3.example.com: b = 210"} {
 		if !strings.Contains(verify.Stdout, w) {
-			t.Errorf("verify.yml lacks %q:\n%s", w, ansibleTail(verify.Stdout, 60))
+			t.Errorf("verify.yml lacks %q:\n%s", w, tail(verify.Stdout, 60))
 		}
 	}
 
