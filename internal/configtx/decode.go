@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/fabrun/fabrun/internal/bytesize"
 	"io"
 	"math"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -238,9 +238,6 @@ func decodeValue(path string, v any, rv reflect.Value) error {
 	return fieldErr(path, "unsupported field type %s", rv.Type())
 }
 
-// byteSize matches configtxgen's byte sizes: "98 MB", "512KB", "16 m".
-var byteSize = regexp.MustCompile(`^([0-9]+)\s*(?i)(k|m|g)b?$`)
-
 // toUint converts a whole, non-negative number; sizes allows byte units.
 func toUint(v any, sizes bool) (uint64, error) {
 	switch x := v.(type) {
@@ -267,24 +264,11 @@ func toUint(v any, sizes bool) (uint64, error) {
 			return n, nil
 		}
 		if sizes {
-			if m := byteSize.FindStringSubmatch(s); m != nil {
-				n, err := strconv.ParseUint(m[1], 10, 64)
-				if err == nil {
-					switch strings.ToLower(m[2]) {
-					case "g":
-						n <<= 30
-					case "m":
-						n <<= 20
-					case "k":
-						n <<= 10
-					}
-					if n > math.MaxUint32 {
-						return 0, fmt.Errorf("%q overflows a 32-bit size", x)
-					}
-					return n, nil
-				}
+			n, err := bytesize.Parse(s)
+			if err != nil {
+				return 0, err
 			}
-			return 0, fmt.Errorf("expected a whole number or a size such as \"98 MB\" or \"512 KB\", got %q", x)
+			return uint64(n), nil
 		}
 		return 0, fmt.Errorf("expected a whole number, got %q", x)
 	}

@@ -112,6 +112,11 @@ func TestConfigtxByteSizes(t *testing.T) {
 			t.Errorf("%q: got %d, %v; want %d", in, got, err, want)
 		}
 	}
+	for _, in := range []string{"17179869185 GB", "4 GB", "98 TB"} {
+		if n, err := toUint(in, true); err == nil {
+			t.Errorf("%q: got %d, want an error (over 32 bits or not a size)", in, n)
+		}
+	}
 	if _, err := toUint("98 MB", false); err == nil {
 		t.Error("a size was accepted where only a count is valid")
 	}

@@ -11,56 +11,6 @@ import (
 	"github.com/fabrun/fabrun/internal/inventory"
 )
 
-func TestParseByteSize(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    int64
-		wantErr bool
-	}{
-		{"98 MB", 98 << 20, false},
-		{"98 MB", 102760448, false},
-		{"98MB", 102760448, false},
-		{"98 mb", 102760448, false},
-		{"98 M", 102760448, false},
-		{"512 KB", 524288, false},
-		{"1G", 1 << 30, false},
-		{"2 gb", 2 << 30, false},
-		{"103809024", 103809024, false},
-		{" 10 ", 10, false},
-		{"0", 0, false},
-		{"", 0, true},
-		{"MB", 0, true},
-		{"98 TB", 0, true},
-		{"98.5 MB", 0, true},
-		{"-1", 0, true},
-		{"4 GB", 0, true}, // Fabric keeps it in a uint32
-		{"4294967296", 0, true},
-		{"4095 MB", 4095 << 20, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParseByteSize(tt.in)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("ParseByteSize(%q) err = %v, wantErr %v", tt.in, err, tt.wantErr)
-			}
-			if got != tt.want {
-				t.Errorf("ParseByteSize(%q) = %d, want %d", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestFormatBytes(t *testing.T) {
-	for in, want := range map[int64]string{
-		102760448: "102760448 (98 MiB)", 103809024: "103809024 (99 MiB)", 1048588: "1048588 (1.0 MiB)",
-		524288: "524288 (512 KiB)", 10: "10", 1 << 30: "1073741824 (1 GiB)",
-	} {
-		if got := FormatBytes(in); got != want {
-			t.Errorf("FormatBytes(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // seedDefaults are the guide's settings as role defaults would carry them.
 var seedDefaults = map[string]any{
 	"kafka_min_insync_replicas":            2,

@@ -10,6 +10,7 @@ package preflight
 
 import (
 	"fmt"
+	"github.com/fabrun/fabrun/internal/bytesize"
 	"sort"
 	"strings"
 
@@ -223,7 +224,7 @@ func describeBytes(s Setting) string {
 	if s.Var != "" {
 		where = s.Var + ", " + s.Source
 	}
-	return fmt.Sprintf("%s (%s)", FormatBytes(s.Value), where)
+	return fmt.Sprintf("%s (%s)", bytesize.Format(s.Value), where)
 }
 
 // KafkaDeprecation is a note that Kafka ordering is deprecated.

@@ -2,6 +2,7 @@ package preflight
 
 import (
 	"fmt"
+	"github.com/fabrun/fabrun/internal/bytesize"
 	"strconv"
 	"strings"
 
@@ -215,7 +216,7 @@ func Effective(inv *inventory.Inventory, topo *inventory.Topology) (*Settings, [
 		if err != nil {
 			errs = append(errs, SettingError{ctl, err})
 			s.AbsoluteMaxBytes.Invalid = true
-		} else if n, err := ParseByteSize(fmt.Sprint(v)); err != nil {
+		} else if n, err := bytesize.Parse(fmt.Sprint(v)); err != nil {
 			errs = append(errs, SettingError{ctl, fmt.Errorf("artifacts_absolute_max_bytes: %v", err)})
 			s.AbsoluteMaxBytes.Invalid = true
 		} else {
