@@ -14,7 +14,7 @@ import (
 
 	"github.com/fabrun/fabrun/internal/preflight"
 	"github.com/fabrun/fabrun/internal/report"
-	"github.com/fabrun/fabrun/internal/runner/fabnet"
+	"github.com/fabrun/fabrun/internal/runner/netclient"
 	"github.com/fabrun/fabrun/internal/runner/playbook"
 	"github.com/fabrun/fabrun/internal/status"
 	"github.com/fabrun/fabrun/internal/verify"
@@ -287,7 +287,7 @@ func (s *session) verify() (*verify.Outcome, bool) {
 		return nil, false
 	}
 	s.prog.Task("connecting through the Fabric SDK")
-	net, err := fabnet.Open(t, fabnet.Options{Org: s.o.Org, Primary: s.o.Peer, Chaincode: opts.Chaincode, Timeout: time.Minute})
+	net, err := netclient.Open(t, netclient.Options{Org: s.o.Org, Primary: s.o.Peer, Chaincode: opts.Chaincode, Timeout: time.Minute})
 	if err != nil {
 		s.prog.End(false, "cannot connect")
 		s.fail(report.ExitVerify, "verify: %v", err)
@@ -376,7 +376,7 @@ func (s *session) statusCmd() int {
 		s.prog.End(false, "no crypto material")
 		return s.fail(report.ExitVerify, "status: %v", err)
 	}
-	net, err := fabnet.Open(t, fabnet.Options{Org: s.o.Org, Timeout: 20 * time.Second})
+	net, err := netclient.Open(t, netclient.Options{Org: s.o.Org, Timeout: 20 * time.Second})
 	if err != nil {
 		opts.HeightsErr = err
 	} else {
