@@ -5,14 +5,19 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/fabrun/fabrun/internal/inventory"
 )
 
 // Input is what Check looks at.
 type Input struct {
-	// Home is the repository root (build/, modules/, roles/).
+	// Home is the repository root (build/, plugins/modules/, roles/), or
+	// the installed collection's directory when Collection is set.
 	Home string
+	// Collection: Home is an installed fabrun.fabric, which has no build/
+	// (the inventory says where the software is).
+	Collection bool
 	// Inventory has role defaults and extra vars loaded.
 	Inventory *inventory.Inventory
 	// Topology and Problems are Inventory.Topology()'s results.
@@ -28,7 +33,11 @@ type Input struct {
 func Check(in Input) *Report {
 	r := &Report{}
 	r.Add(CheckTopology(in.Problems)...)
-	if !in.SkipFiles {
+	switch {
+	case in.SkipFiles:
+	case in.Collection:
+		r.Add(CheckCollectionFiles(in.Home, in.AnsiblePlaybook)...)
+	default:
 		r.Add(CheckFiles(in.Home, in.AnsiblePlaybook)...)
 	}
 	if in.Topology != nil {
@@ -73,26 +82,40 @@ func CheckFiles(home, ansiblePlaybook string) []Finding {
 			missing("the "+pat[:len(pat)-len("*.tar.gz")]+" archive", p, "make artifacts")
 		}
 	}
+	return append(out, checkModules(home, "make modules")...)
+}
+
+// CheckCollectionFiles checks an installed collection run: ansible-playbook
+// on PATH and every binary module in the collection.
+func CheckCollectionFiles(home, ansiblePlaybook string) []Finding {
+	var out []Finding
+	if ansiblePlaybook == "" {
+		out = append(out, Finding{Level: Error, Rule: "files", Message: "ansible-playbook is not on PATH",
+			Advice: "install ansible-core (see the collection's meta/runtime.yml)"})
+	}
+	return append(out, checkModules(home, "reinstall the collection")...)
+}
+
+// checkModules reports every documented module whose binary is missing.
+func checkModules(home, fix string) []Finding {
+	var out []Finding
 	for _, name := range ModuleNames(home) {
 		p := filepath.Join(home, "plugins", "modules", name)
 		if !isFile(p) {
-			missing("module "+name, p, "make modules")
+			out = append(out, Finding{Level: Error, Rule: "files",
+				Message: fmt.Sprintf("module %s is missing (%s)", name, p), Advice: "run `" + fix + "`"})
 		}
 	}
 	return out
 }
 
-// ModuleNames lists the binary modules the repository defines (modules/fabric_*).
+// ModuleNames lists the binary modules the collection documents
+// (plugins/modules/<name>.yml, tracked next to the built binaries).
 func ModuleNames(home string) []string {
-	entries, err := os.ReadDir(filepath.Join(home, "modules"))
-	if err != nil {
-		return nil
-	}
+	docs, _ := filepath.Glob(filepath.Join(home, "plugins", "modules", "fabric_*.yml"))
 	var out []string
-	for _, e := range entries {
-		if e.IsDir() {
-			out = append(out, e.Name())
-		}
+	for _, d := range docs {
+		out = append(out, strings.TrimSuffix(filepath.Base(d), ".yml"))
 	}
 	sort.Strings(out)
 	return out

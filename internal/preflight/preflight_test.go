@@ -278,8 +278,8 @@ func TestCheckFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mk("modules/fabric_crypto/main.go")
-	mk("modules/fabric_channel/main.go")
+	mk("plugins/modules/fabric_crypto.yml")
+	mk("plugins/modules/fabric_channel.yml")
 	fs := CheckFiles(home, "")
 	if len(fs) != 7 {
 		t.Fatalf("empty build: %d findings, want 7: %v", len(fs), fs)
@@ -291,5 +291,41 @@ func TestCheckFiles(t *testing.T) {
 	fs = CheckFiles(home, filepath.Join(home, "build/venv/bin/ansible-playbook"))
 	if len(fs) != 1 || !strings.Contains(fs[0].Message, "module fabric_channel") || !strings.Contains(fs[0].Advice, "make modules") {
 		t.Errorf("one module missing: %v", fs)
+	}
+}
+
+func TestCheckCollectionFiles(t *testing.T) {
+	home := t.TempDir()
+	for _, p := range []string{"plugins/modules/fabric_crypto.yml", "plugins/modules/fabric_crypto", "plugins/modules/fabric_channel.yml"} {
+		if err := os.MkdirAll(filepath.Join(home, filepath.Dir(p)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(home, p), []byte("x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		name, ansiblePlaybook string
+		want                  []string
+	}{
+		{"ansible-playbook found", "/usr/bin/ansible-playbook", []string{"module fabric_channel is missing"}},
+		{"no ansible-playbook", "", []string{"ansible-playbook is not on PATH", "module fabric_channel is missing"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := CheckCollectionFiles(home, tt.ansiblePlaybook)
+			var got []string
+			for _, f := range fs {
+				got = append(got, f.Message)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("findings %q, want %d", got, len(tt.want))
+			}
+			for i, w := range tt.want {
+				if !strings.Contains(got[i], w) {
+					t.Errorf("finding %d %q lacks %q", i, got[i], w)
+				}
+			}
+		})
 	}
 }

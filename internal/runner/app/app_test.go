@@ -262,8 +262,45 @@ func TestRoleOrderAndChildEnv(t *testing.T) {
 	if got := roleOrder(home); !reflect.DeepEqual(got, []string{"artifacts", "kafka", "topology"}) {
 		t.Errorf("roleOrder = %v", got)
 	}
-	env := ChildEnv("/r")
+	env := ChildEnv("/r", false)
 	if env["ANSIBLE_CONFIG"] != "/r/ansible.cfg" || !strings.HasPrefix(env["PATH"], "/r/build/venv/bin:/r/build/fabric/bin:") {
 		t.Errorf("ChildEnv = %v", env)
+	}
+}
+
+func TestFindCollection(t *testing.T) {
+	user := t.TempDir()
+	installed := filepath.Join(t.TempDir(), "cols")
+	coll := filepath.Join(installed, "ansible_collections", "fabrun", "fabric")
+	for _, d := range []string{"playbooks", "roles", "plugins/modules"} {
+		os.MkdirAll(filepath.Join(coll, d), 0o755)
+	}
+	userColl := filepath.Join(user, ".ansible", "collections", "ansible_collections", "fabrun", "fabric")
+	empty := t.TempDir()
+	tests := []struct {
+		name, paths, user, want string
+	}{
+		{"collections path", installed, user, coll},
+		{"path naming ansible_collections", filepath.Join(installed, "ansible_collections"), user, coll},
+		{"first of several", empty + ":" + installed, user, coll},
+		{"user default", empty, user, userColl},
+		{"nowhere", empty, t.TempDir(), ""},
+	}
+	for _, d := range []string{"playbooks", "roles", "plugins/modules"} {
+		os.MkdirAll(filepath.Join(userColl, d), 0o755)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := FindCollection(tt.paths, tt.user)
+			if got != tt.want || (err != nil) != (tt.want == "") {
+				t.Errorf("FindCollection(%q) = %q, %v; want %q", tt.paths, got, err, tt.want)
+			}
+			if err != nil && !strings.Contains(err.Error(), "ansible-galaxy collection install") {
+				t.Errorf("the error does not say how to install: %v", err)
+			}
+		})
+	}
+	if env := ChildEnv(coll, true); len(env) != 0 {
+		t.Errorf("ChildEnv for an installed collection = %v, want the user's own environment", env)
 	}
 }

@@ -22,6 +22,7 @@ import (
 type Options struct {
 	Command    string
 	Home       string
+	Collection bool
 	Inventory  string
 	ExtraVars  []string
 	Limit      string
@@ -53,11 +54,13 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit %d", int(e)) }
 
 func commonFlags(o *Options) []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `PATH` (default: inventory/local of the checkout)",
+		&cli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Usage: "inventory `PATH` (default: inventory/local of the checkout; required with the installed collection)",
 			EnvVars: []string{"FABRUN_INVENTORY"}, Destination: &o.Inventory},
 		&cli.StringSliceFlag{Name: "extra-vars", Aliases: []string{"e"}, Usage: "extra variables `k=v`, JSON or @file, as ansible-playbook takes them (repeatable)"},
 		&cli.StringFlag{Name: "home", Usage: "the fabrun checkout `DIR` (default: $FABRUN_HOME, the binary's checkout, or the working directory)",
 			Destination: &o.Home},
+		&cli.BoolFlag{Name: "collection", Usage: "run the installed collection's playbooks (fabrun.fabric.<playbook>) even from a checkout; " +
+			"without a checkout this is the default (needs --inventory)", EnvVars: []string{"FABRUN_COLLECTION"}, Destination: &o.Collection},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show Ansible's full output; repeat for more (-vvv)", Count: &o.Verbose},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON document at the end (progress goes to stderr)", Destination: &o.JSON},
 	}

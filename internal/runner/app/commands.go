@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -22,16 +23,19 @@ import (
 
 // session is one command's run.
 type session struct {
-	ctx    context.Context
-	o      *Options
-	io     IO
-	out    io.Writer // human output: stdout, or stderr with --json
-	prog   *report.Progress
-	doc    *report.Document
-	home   string
-	tools  Tools
-	loaded *Loaded
-	start  time.Time
+	ctx  context.Context
+	o    *Options
+	io   IO
+	out  io.Writer // human output: stdout, or stderr with --json
+	prog *report.Progress
+	doc  *report.Document
+	home string // the checkout, or the installed collection's directory
+	// collection: home is an installed fabrun.fabric, run by FQCN under the
+	// user's own Ansible configuration.
+	collection bool
+	tools      Tools
+	loaded     *Loaded
+	start      time.Time
 }
 
 // Run runs a parsed command: the Runner main uses.
@@ -118,13 +122,16 @@ func (s *session) run() int {
 func (s *session) setup() error {
 	exe, _ := os.Executable()
 	cwd, _ := os.Getwd()
-	home, err := FindHome(s.o.Home, os.Getenv("FABRUN_HOME"), exe, cwd)
+	home, err := s.findHome(exe, cwd)
 	if err != nil {
 		return err
 	}
 	s.home = home
 	s.tools = FindTools(home)
 	if s.o.Inventory == "" {
+		if s.collection {
+			return errors.New("--inventory is required with the installed collection (it has no inventory of yours)")
+		}
 		s.o.Inventory = DefaultInventory(home)
 	} else if abs, err := filepath.Abs(s.o.Inventory); err == nil {
 		s.o.Inventory = abs
@@ -136,12 +143,53 @@ func (s *session) setup() error {
 	return nil
 }
 
+// findHome picks what to run: the checkout (--home, $FABRUN_HOME, the
+// binary's checkout, the working directory), or the installed collection
+// when --collection asks for it or there is no checkout.
+func (s *session) findHome(exe, cwd string) (string, error) {
+	if !s.o.Collection {
+		home, err := FindHome(s.o.Home, os.Getenv("FABRUN_HOME"), exe, cwd)
+		if err == nil || s.o.Home != "" || os.Getenv("FABRUN_HOME") != "" {
+			return home, err
+		}
+	}
+	userHome, _ := os.UserHomeDir()
+	paths := os.Getenv("ANSIBLE_COLLECTIONS_PATH")
+	if paths == "" {
+		paths = os.Getenv("ANSIBLE_COLLECTIONS_PATHS")
+	}
+	dir, err := FindCollection(paths, userHome)
+	if err != nil {
+		if !s.o.Collection {
+			err = fmt.Errorf("no fabrun checkout here (set --home or FABRUN_HOME), and %w", err)
+		}
+		return "", err
+	}
+	s.collection = true
+	return dir, nil
+}
+
+// childEnv is the environment Ansible runs with (ChildEnv).
+func (s *session) childEnv() map[string]string { return ChildEnv(s.home, s.collection) }
+
+// logDir is where playbook logs go: the checkout's build/log, or the
+// user's cache for an installed collection.
+func (s *session) logDir() string {
+	if !s.collection {
+		return filepath.Join(s.home, "build", "log")
+	}
+	if c, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(c, "fabrun", "log")
+	}
+	return filepath.Join(os.TempDir(), "fabrun-log")
+}
+
 // load reads the inventory (once).
 func (s *session) load() error {
 	if s.loaded != nil {
 		return nil
 	}
-	l, err := LoadInventory(s.ctx, s.home, s.tools, s.o.Inventory, s.o.ExtraVars)
+	l, err := LoadInventory(s.ctx, s.home, s.childEnv(), s.tools, s.o.Inventory, s.o.ExtraVars)
 	if err != nil {
 		return err
 	}
@@ -158,7 +206,7 @@ func (s *session) preflight() bool {
 		return false
 	}
 	rep := preflight.Check(preflight.Input{
-		Home: s.home, Inventory: s.loaded.Inventory, Topology: s.loaded.Topology,
+		Home: s.home, Collection: s.collection, Inventory: s.loaded.Inventory, Topology: s.loaded.Topology,
 		Problems: s.loaded.Problems, AnsiblePlaybook: s.tools.AnsiblePlaybook,
 	})
 	s.doc.Preflight = rep
@@ -173,12 +221,16 @@ func (s *session) preflight() bool {
 
 // playbook runs one playbook with progress, and reports a failure.
 func (s *session) playbook(name string, check, diff bool, extra ...string) (*playbook.Result, bool) {
-	env := ChildEnv(s.home)
+	env := s.childEnv()
+	collection := ""
+	if s.collection {
+		collection = CollectionName
+	}
 	opts := playbook.Options{
-		Home: s.home, AnsiblePlaybook: s.tools.AnsiblePlaybook, Inventory: s.o.Inventory,
+		Home: s.home, Collection: collection, AnsiblePlaybook: s.tools.AnsiblePlaybook, Inventory: s.o.Inventory,
 		ExtraVars: append(append([]string(nil), s.o.ExtraVars...), extra...),
 		Limit:     s.o.Limit, Tags: s.o.Tags, Check: check, Diff: diff, Verbose: s.o.Verbose, Forks: s.o.Forks,
-		Env: env, Log: filepath.Join(s.home, "build", "log", "fabrun-"+strings.TrimSuffix(name, ".yml")+".log"),
+		Env: env, Log: filepath.Join(s.logDir(), "fabrun-"+strings.TrimSuffix(name, ".yml")+".log"),
 		OnEvent: s.prog.PlaybookEvents(),
 	}
 	if s.o.Verbose > 0 {
@@ -281,7 +333,7 @@ func (s *session) verify() (*verify.Outcome, bool) {
 	opts.Channel = t.Channel
 	s.doc.Network = s.network(opts.Chaincode, opts.Version)
 
-	if err := s.loaded.Workdir(s.ctx, s.home, s.tools, s.o.Inventory, s.o.ExtraVars); err != nil {
+	if err := s.loaded.Workdir(s.ctx, s.childEnv(), s.tools, s.o.Inventory, s.o.ExtraVars); err != nil {
 		s.prog.End(false, "no crypto material")
 		s.fail(report.ExitVerify, "verify: %v", err)
 		return nil, false
@@ -372,7 +424,7 @@ func (s *session) statusCmd() int {
 		!settings.Brokers[0].MinInsyncReplicas.Invalid {
 		opts.MinInsync = int(settings.Brokers[0].MinInsyncReplicas.Value)
 	}
-	if err := s.loaded.Workdir(s.ctx, s.home, s.tools, s.o.Inventory, s.o.ExtraVars); err != nil {
+	if err := s.loaded.Workdir(s.ctx, s.childEnv(), s.tools, s.o.Inventory, s.o.ExtraVars); err != nil {
 		s.prog.End(false, "no crypto material")
 		return s.fail(report.ExitVerify, "status: %v", err)
 	}

@@ -67,6 +67,51 @@ func FindHome(flag, env, exe, cwd string) (string, error) {
 	return "", errors.New("cannot find the fabrun checkout: run from inside it, or set --home or FABRUN_HOME")
 }
 
+// CollectionName is the collection a checkout is, and is installed as.
+const CollectionName = "fabrun.fabric"
+
+// IsCollection is true for a directory holding the collection's playbooks
+// and roles (an installed fabrun.fabric, or a checkout linked as one).
+func IsCollection(dir string) bool {
+	for _, sub := range []string{"playbooks", "roles", filepath.Join("plugins", "modules")} {
+		if st, err := os.Stat(filepath.Join(dir, sub)); err != nil || !st.IsDir() {
+			return false
+		}
+	}
+	return true
+}
+
+// FindCollection finds the installed fabrun.fabric the way Ansible looks
+// for collections: each directory of collectionsPath (ANSIBLE_COLLECTIONS_PATH,
+// colon-separated; a directory may itself be an ansible_collections), then
+// Ansible's defaults ~/.ansible/collections and /usr/share/ansible/collections.
+func FindCollection(collectionsPath, userHome string) (string, error) {
+	dirs := filepath.SplitList(collectionsPath)
+	if userHome != "" {
+		dirs = append(dirs, filepath.Join(userHome, ".ansible", "collections"))
+	}
+	dirs = append(dirs, "/usr/share/ansible/collections")
+	var tried []string
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		if strings.HasPrefix(d, "~/") && userHome != "" {
+			d = filepath.Join(userHome, d[2:])
+		}
+		if filepath.Base(d) != "ansible_collections" {
+			d = filepath.Join(d, "ansible_collections")
+		}
+		c := filepath.Join(d, "fabrun", "fabric")
+		if IsCollection(c) {
+			return c, nil
+		}
+		tried = append(tried, c)
+	}
+	return "", fmt.Errorf("the collection %s is not installed (looked in %s): run `ansible-galaxy collection install fabrun-fabric-<version>.tar.gz`, or set ANSIBLE_COLLECTIONS_PATH",
+		CollectionName, strings.Join(tried, ", "))
+}
+
 // Tools are the Ansible programs the runner uses.
 type Tools struct {
 	AnsiblePlaybook  string
@@ -91,8 +136,12 @@ func FindTools(home string) Tools {
 }
 
 // ChildEnv is the environment Ansible runs with: the checkout's
-// ansible.cfg, and its venv and Fabric binaries first on PATH.
-func ChildEnv(home string) map[string]string {
+// ansible.cfg, and its venv and Fabric binaries first on PATH. An installed
+// collection (collection true) runs in the user's own environment.
+func ChildEnv(home string, collection bool) map[string]string {
+	if collection {
+		return map[string]string{}
+	}
 	path := strings.Join([]string{
 		filepath.Join(home, "build", "venv", "bin"),
 		filepath.Join(home, "build", "fabric", "bin"),
@@ -141,12 +190,13 @@ type Loaded struct {
 }
 
 // LoadInventory parses the inventory with ansible-inventory (no host is
-// contacted), adds every role's defaults below it and the extra vars above.
-func LoadInventory(ctx context.Context, home string, tools Tools, source string, extra []string) (*Loaded, error) {
+// contacted) in the environment env (ChildEnv), adds every role's defaults
+// below it and the extra vars above.
+func LoadInventory(ctx context.Context, home string, env map[string]string, tools Tools, source string, extra []string) (*Loaded, error) {
 	if tools.AnsibleInventory == "" {
 		return nil, errors.New("ansible-inventory not found (run `make venv`)")
 	}
-	inv, err := inventory.Load(ctx, tools.AnsibleInventory, source, envList(ChildEnv(home)))
+	inv, err := inventory.Load(ctx, tools.AnsibleInventory, source, envList(env))
 	if err != nil {
 		return nil, err
 	}
@@ -158,7 +208,9 @@ func LoadInventory(ctx context.Context, home string, tools Tools, source string,
 		return nil, err
 	}
 	inv.Magic["playbook_dir"] = filepath.Join(home, "playbooks")
-	inv.Magic["ansible_playbook_python"] = filepath.Join(home, "build", "venv", "bin", "python3")
+	// The Python next to the Ansible tools (the checkout's venv, or the
+	// installation's on PATH).
+	inv.Magic["ansible_playbook_python"] = filepath.Join(filepath.Dir(tools.AnsibleInventory), "python3")
 	topo, problems := inv.Topology()
 	return &Loaded{Inventory: inv, Topology: topo, Problems: problems}, nil
 }
@@ -183,7 +235,7 @@ func (l *Loaded) Var(name, def string) string {
 // Workdir makes sure the topology's fabrun_workdir is known: when its
 // template is beyond what the inventory package evaluates, Ansible renders
 // it on the controller's localhost (no inventory host is contacted).
-func (l *Loaded) Workdir(ctx context.Context, home string, tools Tools, source string, extra []string) error {
+func (l *Loaded) Workdir(ctx context.Context, env map[string]string, tools Tools, source string, extra []string) error {
 	t := l.Topology
 	if t.Workdir != "" {
 		return nil
@@ -195,7 +247,7 @@ func (l *Loaded) Workdir(ctx context.Context, home string, tools Tools, source s
 	if tools.Ansible == "" {
 		return fmt.Errorf("fabrun_workdir: %v, and ansible is not found to render it", t.WorkdirErr)
 	}
-	vals, err := inventory.RenderWithAnsible(ctx, tools.Ansible, source, extra, envList(ChildEnv(home)), hosts[0], "fabrun_workdir")
+	vals, err := inventory.RenderWithAnsible(ctx, tools.Ansible, source, extra, envList(env), hosts[0], "fabrun_workdir")
 	if err != nil {
 		return err
 	}

@@ -204,6 +204,8 @@ func TestCommand(t *testing.T) {
 			[]string{"ap", "--check", "--diff", "--extra-vars", "a=1", "--extra-vars", "@vars.yml", "--forks", "10",
 				"--inventory", "/r/inventory/production", "--limit", "kafka", "--tags", "config", "-vvv", "/r/playbooks/site.yml"}},
 		{"verbose 6 is -vvvv", Options{Home: "/r", AnsiblePlaybook: "ap", Verbose: 6}, []string{"ap", "-vvvv", "/r/playbooks/site.yml"}},
+		{"installed collection", Options{Home: "/c/ansible_collections/fabrun/fabric", Collection: "fabrun.fabric", AnsiblePlaybook: "ap",
+			Inventory: "/inv"}, []string{"ap", "--inventory", "/inv", "fabrun.fabric.site"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -229,6 +231,24 @@ func TestPlaybookPath(t *testing.T) {
 	}
 }
 
+func TestTarget(t *testing.T) {
+	coll := Options{Home: "/c", Collection: "fabrun.fabric"}
+	for _, tt := range []struct {
+		opts     Options
+		in, want string
+	}{
+		{Options{Home: "/r"}, "site", "/r/playbooks/site.yml"},
+		{coll, "site", "fabrun.fabric.site"},
+		{coll, "verify.yml", "fabrun.fabric.verify"},
+		{coll, "x.yaml", "fabrun.fabric.x"},
+		{coll, "/abs/p.yml", "/abs/p.yml"},
+	} {
+		if got := Target(tt.opts, tt.in); got != tt.want {
+			t.Errorf("Target(%+v, %q) = %q, want %q", tt.opts, tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestEnv(t *testing.T) {
 	t.Setenv("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
 	env := Env(Options{Home: "/r", Env: map[string]string{"PATH": "/x"}}, "/tmp/cb")
@@ -236,6 +256,9 @@ func TestEnv(t *testing.T) {
 		!strings.HasPrefix(env["ANSIBLE_CALLBACK_PLUGINS"], "/tmp/cb") || env["ANSIBLE_NOCOLOR"] != "1" || env["PATH"] != "/x" ||
 		env["PYTHONUNBUFFERED"] != "1" {
 		t.Errorf("Env = %v", env)
+	}
+	if env := Env(Options{Home: "/c", Collection: "fabrun.fabric"}, "/tmp/cb"); env["ANSIBLE_CONFIG"] != "" {
+		t.Errorf("an installed collection runs under the user's Ansible config, got ANSIBLE_CONFIG=%q", env["ANSIBLE_CONFIG"])
 	}
 	if env := Env(Options{Home: "/r", Color: true}, "/tmp/cb"); env["ANSIBLE_FORCE_COLOR"] != "1" {
 		t.Errorf("Color: %v", env)

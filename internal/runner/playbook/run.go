@@ -27,8 +27,13 @@ const CallbackName = "fabrun_events"
 
 // Options says how to run a playbook.
 type Options struct {
-	// Home is the repository root: ansible.cfg, playbooks/, build/.
+	// Home is the repository root: ansible.cfg, playbooks/, build/; or the
+	// installed collection's directory when Collection is set.
 	Home string
+	// Collection (fabrun.fabric), when set, runs a playbook name as the
+	// installed collection's <Collection>.<name> under the user's own
+	// Ansible configuration instead of Home's ansible.cfg.
+	Collection string
 	// AnsiblePlaybook is the ansible-playbook binary.
 	AnsiblePlaybook string
 	// Inventory is passed as -i (empty: ansible.cfg's).
@@ -87,8 +92,17 @@ func newCmd(opts Options, playbook string) *ansibleplaybook.AnsiblePlaybookCmd {
 	return ansibleplaybook.NewAnsiblePlaybookCmd(
 		ansibleplaybook.WithBinary(opts.AnsiblePlaybook),
 		ansibleplaybook.WithPlaybookOptions(po),
-		ansibleplaybook.WithPlaybooks(PlaybookPath(opts.Home, playbook)),
+		ansibleplaybook.WithPlaybooks(Target(opts, playbook)),
 	)
+}
+
+// Target is what ansible-playbook is given for a playbook name: its path,
+// or with opts.Collection its fully qualified name (fabrun.fabric.site).
+func Target(opts Options, playbook string) string {
+	if opts.Collection == "" || strings.ContainsRune(playbook, os.PathSeparator) {
+		return PlaybookPath(opts.Home, playbook)
+	}
+	return opts.Collection + "." + strings.TrimSuffix(strings.TrimSuffix(playbook, ".yml"), ".yaml")
 }
 
 // PlaybookPath is where a playbook name (site, site.yml, or a path) lives.
@@ -103,16 +117,19 @@ func PlaybookPath(home, playbook string) string {
 }
 
 // Env is the environment Run gives ansible-playbook, besides the caller's
-// and opts.Env: the repository's ansible.cfg, fabrun_events enabled from
+// and opts.Env: the repository's ansible.cfg (not for an installed
+// collection, which runs under the user's own), fabrun_events enabled from
 // pluginDir, unbuffered Python, colour as asked.
 func Env(opts Options, pluginDir string) map[string]string {
 	env := map[string]string{
-		"ANSIBLE_CONFIG":           filepath.Join(opts.Home, "ansible.cfg"),
 		"ANSIBLE_CALLBACK_PLUGINS": joinList(pluginDir, os.Getenv("ANSIBLE_CALLBACK_PLUGINS")),
 		"ANSIBLE_CALLBACKS_ENABLED": strings.Trim(joinComma(CallbackName,
 			os.Getenv("ANSIBLE_CALLBACKS_ENABLED")), ","),
 		"PYTHONUNBUFFERED":            "1",
 		"ANSIBLE_RETRY_FILES_ENABLED": "False",
+	}
+	if opts.Collection == "" {
+		env["ANSIBLE_CONFIG"] = filepath.Join(opts.Home, "ansible.cfg")
 	}
 	if opts.Color {
 		env["ANSIBLE_FORCE_COLOR"] = "1"
