@@ -3,6 +3,7 @@ package tests
 import (
 	"archive/tar"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -209,4 +210,36 @@ func TestCollectionTarball(t *testing.T) {
 	}
 	mustExist(t, filepath.Join(work, "genesis.block"), "the playbook")
 	mustExist(t, filepath.Join(work, "crypto-config", "ordererOrganizations", "example.com", "msp"), "the playbook")
+
+	// fabrun installed outside any checkout finds the installed collection;
+	// from its checkout, --collection picks the installed one too. Its
+	// preflight contacts no host.
+	bin := filepath.Join(work, "bin", "fabrun")
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, mustRead(t, FabrunBin(t)), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inventory := filepath.Join(root, "inventory", "local")
+	for _, c := range []struct {
+		name string
+		bin  string
+		args []string
+	}{
+		{"no checkout", bin, []string{"check", "--json", "-i", inventory}},
+		{"--collection", FabrunBin(t), []string{"check", "--json", "--collection", "-i", inventory}},
+	} {
+		r := Run(t, work, append(env, "FABRUN_HOME="), c.bin, c.args...)
+		var doc struct {
+			OK   bool   `json:"ok"`
+			Home string `json:"home"`
+		}
+		if err := json.Unmarshal([]byte(r.Stdout), &doc); err != nil || r.Err != nil || !doc.OK || doc.Home != installed {
+			t.Errorf("fabrun %s (%s): %v, home %q ok %v, want the installed %s:\n%s\n%s", strings.Join(c.args, " "), c.name, r.Err, doc.Home, doc.OK, installed, r.Stdout, r.Stderr)
+		}
+	}
+	if r := Run(t, work, append(env, "FABRUN_HOME="), bin, "check"); r.Err == nil || !strings.Contains(r.Stdout+r.Stderr, "--inventory is required") {
+		t.Errorf("fabrun check without -i on the installed collection: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+	}
 }
