@@ -38,14 +38,15 @@ LAB_USER=${LAB_USER:-deploy}
 LAB_HOSTS=(211 212 213 214 215 216)
 
 # Bump when the root filesystem's contents below change: the cache is rebuilt.
-ROOTFS_VERSION=5
+ROOTFS_VERSION=6
 SUITE=bookworm
 MIRROR=${LAB_MIRROR:-http://deb.debian.org/debian}
 # Minimal servers: systemd, sshd, sudo and Python for Ansible, apt for the roles.
 ROOTFS_INCLUDE=systemd,systemd-sysv,dbus,libpam-systemd,openssh-server,python3,sudo,iproute2,procps,ca-certificates
-# What the roles install through the OS package manager, downloaded once into
+# What the roles install through the OS package manager (python3-apt: Ansible's
+# apt module installs it first), downloaded once into
 # the local repository (the containers reach no registry).
-REPO_PACKAGES=(openjdk-17-jre-headless)
+REPO_PACKAGES=(openjdk-17-jre-headless python3-apt)
 # Where the containers see the repository (bind-mounted read-only).
 REPO_MOUNT=/srv/fabrun-lab-repo
 HOST_PACKAGES=(debootstrap systemd-container dpkg-dev iproute2 openssh-client)
@@ -174,7 +175,12 @@ network_up() {
 host_root() {
   local o=$1 d root
   d=$(host_dir "$o") root=$(host_dir "$o")/root
+  # A disk made on an older root filesystem starts again.
+  if ! mountpoint -q "$root" && [ "$(cat "$d/rootfs.version" 2>/dev/null)" != "$ROOTFS_VERSION" ]; then
+    rm -rf "$d/upper" "$d/work"
+  fi
   mkdir -p "$d/upper" "$d/work" "$root"
+  echo "$ROOTFS_VERSION" > "$d/rootfs.version"
   mountpoint -q "$root" ||
     mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$d/upper,workdir=$d/work" "$root"
   [ -s "$root/etc/machine-id" ] || systemd-id128 new > "$root/etc/machine-id"
@@ -257,32 +263,37 @@ known_hosts() {
 }
 
 # The production inventory's shape with this lab's addresses: hosts.yml is
-# inventory/production/hosts.yml with the addresses rewritten, group_vars is
-# production's (linked), host_vars hold the lab's connection settings (host
-# variables beat production's group_vars/all.yml, e.g. its ansible_user).
+# inventory/production/hosts.yml with the addresses rewritten; group_vars
+# links production's files, and group_vars/all/ adds lab.yml after
+# production's all.yml (later files win): the lab's SSH user and key, its
+# known_hosts, and the controller's directories (also for the controller's
+# own plays, which host_vars would not reach).
 inventory() {
-  local o
-  rm -f "$LAB_DIR/hosts.yml"
+  local prod=$repo_root/inventory/production
+  rm -rf "$LAB_DIR/hosts.yml" "$LAB_DIR/group_vars"
   {
-    echo "# Written by tools/lab/lab.sh from inventory/production/hosts.yml: the lab's"
-    echo "# addresses ($LAB_SUBNET.x). Connection settings: host_vars/; group_vars is production's."
-    sed -E "s/^( *ansible_host: )10\.100\.194\.([0-9]+)/\1$LAB_SUBNET.\2/" "$repo_root/inventory/production/hosts.yml"
+    echo "# Written by tools/lab/lab.sh from inventory/production/hosts.yml with the lab's"
+    echo "# addresses ($LAB_SUBNET.x); settings: group_vars/ (production's, plus all/lab.yml)."
+    sed -E "s/^( *ansible_host: )10\.100\.194\.([0-9]+)/\1$LAB_SUBNET.\2/" "$prod/hosts.yml"
   } > "$LAB_DIR/hosts.yml"
   ! grep -q '10\.100\.194\.' "$LAB_DIR/hosts.yml" || die "hosts.yml: an address of inventory/production was not rewritten"
-  ln -sfn "$repo_root/inventory/production/group_vars" "$LAB_DIR/group_vars"
-  mkdir -p "$LAB_DIR/host_vars"
-  for o in "${LAB_HOSTS[@]}"; do
-    cat > "$LAB_DIR/host_vars/$(host_name "$o").yml" <<EOF
-# Written by tools/lab/lab.sh: how Ansible reaches this lab server.
+  mkdir -p "$LAB_DIR/group_vars/all"
+  local f
+  for f in "$prod"/group_vars/*.yml; do
+    case $(basename "$f") in
+      all.yml) ln -s "$f" "$LAB_DIR/group_vars/all/00-production.yml" ;;
+      *) ln -s "$f" "$LAB_DIR/group_vars/$(basename "$f")" ;;
+    esac
+  done
+  cat > "$LAB_DIR/group_vars/all/lab.yml" <<EOF
+# Written by tools/lab/lab.sh: how Ansible reaches this lab's servers, and
+# the controller's directories for it.
 ansible_user: $LAB_USER
-ansible_become: true
-ansible_python_interpreter: /usr/bin/python3
 ansible_ssh_private_key_file: $LAB_DIR/id_ed25519
 ansible_ssh_common_args: -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$LAB_DIR/known_hosts
-# Controller-side work dir (crypto material, channel artifacts) of this lab.
 fabrun_workdir: $LAB_DIR/controller
+fabrun_software_dir: $repo_root/build
 EOF
-  done
 }
 
 up() {
