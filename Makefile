@@ -12,7 +12,7 @@ GOFLAGS  += -trimpath
 FABRIC_TOOLS := peer orderer configtxgen configtxlator cryptogen
 FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
 
-.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deadcode deploy teardown lint clean collection
+.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deadcode deploy teardown lint clean collection lab-up lab-down
 
 all: modules fabrun
 
@@ -81,6 +81,15 @@ deadcode:
 ## deploy: bring up the local six-host network and verify it
 deploy: deps all
 	$(BUILD)/bin/fabrun deploy
+
+## lab-up: six Debian servers on this machine (systemd-nspawn, SSH on 192.168.250.211-216) and
+## their inventory, build/lab/hosts.yml (tools/lab/lab.sh; root; the rootfs is cached in build/lab-cache)
+lab-up:
+	tools/lab/lab.sh up
+
+## lab-down: stop and remove the lab's servers, namespaces, mounts and cgroups (their disks stay in build/lab)
+lab-down:
+	tools/lab/lab.sh down
 
 ## teardown: stop the local network (data is kept; `fabrun teardown --delete-data` removes it)
 teardown: fabrun
