@@ -62,7 +62,10 @@ func networkPIDs(hostsDir string) map[string]int {
 }
 
 // TestNetworkEndToEnd deploys the guide's whole Kafka-mode network on the
-// local inventory from nothing with real ansible-playbook (site.yml), checks
+// local inventory from nothing with real ansible-playbook, as a user of the
+// collection tarball does: it builds the tarball, installs it offline into
+// an empty collections path and runs fabrun.fabric.site (then verify and
+// teardown) from a directory outside the checkout. It checks
 // every service's health and the Kafka topics, runs the guide's checks
 // (verify.yml: a = 100, b = 200 -> b = 210 on every peer), reads b = 210 with
 // the real peer CLI, reruns site.yml for changed=0 with nothing restarted,
@@ -91,18 +94,38 @@ func TestNetworkEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	inventory := filepath.Join(root, "inventory/local")
+	cols := installCollection(t, buildCollection(t))
+	work := filepath.Join(dir, "work")
+	if err := os.MkdirAll(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	env := collectionUserEnv(t, work, cols)
+	// play runs the installed collection's playbook by FQCN from work.
+	playOnce := func(pb string, extra ...string) (CmdResult, time.Duration) {
+		t.Helper()
+		start := time.Now()
+		r := Run(t, work, env, VenvBin(t, "ansible-playbook"), append([]string{"-i", inventory, "fabrun.fabric." + pb, "-e", "@" + vars}, extra...)...)
+		return r, time.Since(start)
+	}
 	play := func(pb string, extra ...string) (CmdResult, time.Duration) {
 		t.Helper()
-		return ansibleMustPlaybook(t, append([]string{"-i", inventory, pb, "-e", "@" + vars}, extra...)...)
+		r, d := playOnce(pb, extra...)
+		if r.Err != nil {
+			t.Fatalf("ansible-playbook fabrun.fabric.%s %s: %v\n%s\nstderr:\n%s", pb, strings.Join(extra, " "), r.Err, tail(r.Stdout, 120), tail(r.Stderr, 40))
+		}
+		return r, d
 	}
 	t.Cleanup(func() {
 		if len(procsMatching(hostsDir+"/")) > 0 {
-			AnsiblePlaybook(t, "-i", inventory, "playbooks/teardown.yml", "-e", "@"+vars)
+			playOnce("teardown")
 		}
 	})
 
 	// From nothing to the guide's final state.
-	_, siteTime := play("playbooks/site.yml")
+	r, siteTime := play("site")
+	if !strings.Contains(r.Stdout, "fabrun.fabric.") {
+		t.Errorf("site ran no task of the installed collection:\n%s", tail(r.Stdout, 20))
+	}
 	t.Logf("site.yml from nothing: %s", siteTime)
 
 	t.Run("health", func(t *testing.T) {
@@ -148,7 +171,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 	})
 
 	t.Run("verify.yml: the guide's numbers", func(t *testing.T) {
-		r, d := play("playbooks/verify.yml")
+		r, d := play("verify")
 		t.Logf("verify.yml: %s", d)
 		for _, want := range []string{"a 100 -> 90, b 200 -> 210, a + b = 300", "seed check passed: b = 210",
 			"peer0.org1.example.com: b = 210", "peer1.org1.example.com: b = 210"} {
@@ -180,7 +203,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 
 	t.Run("second site.yml changes and restarts nothing", func(t *testing.T) {
 		before := networkPIDs(hostsDir)
-		r, d := play("playbooks/site.yml")
+		r, d := play("site")
 		t.Logf("site.yml again: %s", d)
 		for host, c := range ansibleRecap(t, r.Stdout) {
 			if c["changed"] != 0 {
@@ -196,14 +219,14 @@ func TestNetworkEndToEnd(t *testing.T) {
 	})
 
 	t.Run("verify.yml again: delta and sum", func(t *testing.T) {
-		r, _ := play("playbooks/verify.yml")
+		r, _ := play("verify")
 		if !strings.Contains(r.Stdout, "a 90 -> 80, b 210 -> 220, a + b = 300") || strings.Contains(r.Stdout, "seed check passed") {
 			t.Errorf("second verify.yml:\n%s", tail(r.Stdout, 60))
 		}
 	})
 
 	t.Run("teardown leaves nothing running", func(t *testing.T) {
-		_, d := play("playbooks/teardown.yml")
+		_, d := play("teardown")
 		t.Logf("teardown.yml: %s", d)
 		if left := procsMatching(hostsDir + "/"); len(left) > 0 {
 			t.Fatalf("left running after teardown: %v", left)
@@ -214,7 +237,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 		// Deleting data deletes every ledger together: an orderer ledger kept
 		// without its Kafka topics (or a peer's without the orderers') could
 		// not start again.
-		play("playbooks/teardown.yml", "-e", "teardown_delete_data=true")
+		play("teardown", "-e", "teardown_delete_data=true")
 		var kept []string
 		filepath.WalkDir(hostsDir, func(p string, d os.DirEntry, err error) error {
 			if err == nil && d.IsDir() && (d.Name() == "ledger" || d.Name() == "ledgersData" || d.Name() == "version-2") {
