@@ -33,7 +33,9 @@ type kafkaSeedHost struct {
 	org, peer   string // peer group and peer_name
 }
 
-// The seed's placement (docs: /work/shared/seed/README.md).
+// The deployment guide's placement: orderer0, kafka0 (broker.id 1) and
+// zookeeper0 (myid 1) on 215; orderer1, kafka1 (2) and zookeeper1 (2) on 216;
+// kafka2 (broker.id 4) with peer1.org2 on 214; the org peers on 211-214.
 var kafkaSeed = map[string]kafkaSeedHost{
 	"server211": {octet: 211, brokerID: -1, org: "org1", peer: "peer0"},
 	"server212": {octet: 212, brokerID: -1, org: "org1", peer: "peer1"},
