@@ -1,8 +1,8 @@
-// Package fabnet is the runner's client of a deployed network: chaincode
+// Package netclient is the runner's client of a deployed network: chaincode
 // query and invoke, and block heights, through the Fabric SDK as set up by
 // internal/fabricclient (in-memory profile, static discovery), acting as an
 // org's Admin with the crypto material the artifacts role generated.
-package fabnet
+package netclient
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package fabnet
+package netclient
 
 import (
 	"errors"
