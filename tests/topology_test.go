@@ -22,8 +22,9 @@ func TestTopologyIsData(t *testing.T) {
 	hostsDir := filepath.Join(dir, "hosts")
 	vars := filepath.Join(dir, "vars.yml")
 	if err := os.WriteFile(vars, []byte(fmt.Sprintf(
-		"fabrun_home: \"%s/{{ inventory_hostname }}\"\nfabrun_workdir: \"%s/controller\"\npeer_gocache: \"%s\"\n",
-		hostsDir, dir, filepath.Join(root, "build/local/gocache"))), 0o644); err != nil {
+		"fabrun_home: \"%s/{{ inventory_hostname }}\"\nfabrun_workdir: \"%s/controller\"\npeer_gocache: \"%s\"\n"+
+			"fabrun_software_dir: \"%s\"\n",
+		hostsDir, dir, filepath.Join(root, "build/local/gocache"), filepath.Join(root, "build"))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	inventory := filepath.Join(root, "tests/testdata/inventory-large")
