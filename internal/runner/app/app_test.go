@@ -107,8 +107,9 @@ func TestParseHelpAndExitCode(t *testing.T) {
 	}
 }
 
-// fakeHome is a checkout with the files preflight looks for and a fake
-// ansible-inventory printing testdata/local-inventory.json.
+// fakeHome is a checkout with the files preflight looks for, the real role
+// defaults, and a fake ansible-inventory printing the recorded output of
+// inventory/local.
 func fakeHome(t *testing.T) string {
 	t.Helper()
 	home := t.TempDir()
@@ -121,7 +122,9 @@ func fakeHome(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	inv, err := os.ReadFile(filepath.Join("testdata", "local-inventory.json"))
+	// The recorded ansible-inventory output of inventory/local, kept current
+	// by tests/fixtures_test.go.
+	inv, err := os.ReadFile(filepath.Join("..", "..", "inventory", "testdata", "local.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,16 +138,19 @@ func fakeHome(t *testing.T) string {
 	write("build/fabric/bin/orderer", "x", 0o755)
 	write("build/artifacts/kafka-3.9.1.tar.gz", "x", 0o644)
 	write("build/artifacts/zookeeper-3.8.4.tar.gz", "x", 0o644)
-	write("roles/kafka/defaults/main.yml", `kafka_min_insync_replicas: 2
-kafka_default_replication_factor: 3
-kafka_message_max_bytes: 103809024
-kafka_replica_fetch_max_bytes: 103809024
-kafka_unclean_leader_election_enable: false
-kafka_log_retention_ms: -1
-kafka_zookeeper_connect: "{% for h in groups['zookeeper'] %}{{ h }}{% endfor %}"
-`, 0o644)
-	write("roles/artifacts/defaults/main.yml", "artifacts_absolute_max_bytes: 98 MB\n", 0o644)
-	write("roles/orderer/defaults/main.yml", "orderer_kafka_replication_factor: 3\n", 0o644)
+	// The real role defaults, so the fake checkout cannot drift from them.
+	defaults, err := filepath.Glob(filepath.Join("..", "..", "..", "roles", "*", "defaults", "main.yml"))
+	if err != nil || len(defaults) == 0 {
+		t.Fatalf("no role defaults found under roles/: %v", err)
+	}
+	for _, d := range defaults {
+		b, err := os.ReadFile(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(filepath.Join("..", "..", ".."), d)
+		write(rel, string(b), 0o644)
+	}
 	return home
 }
 
