@@ -137,3 +137,26 @@ func FuzzConfigtxParse(f *testing.F) {
 		Generate(top, "/nonexistent", Request{Kind: Kind(kind), Profile: profile, ChannelID: "c", Org: "a"})
 	})
 }
+
+// TestDeepCopy: a resolved profile shares no pointer, slice or map with the
+// parsed document, even where YAML aliases reuse one organization.
+func TestDeepCopy(t *testing.T) {
+	org := &Organization{Name: "Org1", ref: "Org1", Policies: map[string]*Policy{"Admins": {Type: "Signature", Rule: "OR('Org1MSP.admin')"}},
+		AnchorPeers: []*AnchorPeer{{Host: "a", Port: 1}}, OrdererEndpoints: []string{"o:7050"}}
+	p := &Profile{Application: &Application{Organizations: []*Organization{org, org}, Capabilities: map[string]bool{"V2_0": true}},
+		Orderer: &Orderer{Kafka: Kafka{Brokers: []string{"k:9092"}}, EtcdRaft: &EtcdRaft{Consenters: []*Consenter{{Host: "c"}}}}}
+	c := deepCopy(p)
+	c.Application.Organizations[0].Policies["Admins"].Rule = "changed"
+	c.Application.Organizations[0].AnchorPeers[0].Port = 2
+	c.Application.Organizations[1].OrdererEndpoints[0] = "changed"
+	c.Application.Capabilities["V2_0"] = false
+	c.Orderer.Kafka.Brokers[0] = "changed"
+	c.Orderer.EtcdRaft.Consenters[0].Host = "changed"
+	if org.Policies["Admins"].Rule != "OR('Org1MSP.admin')" || org.AnchorPeers[0].Port != 1 || org.OrdererEndpoints[0] != "o:7050" ||
+		!p.Application.Capabilities["V2_0"] || p.Orderer.Kafka.Brokers[0] != "k:9092" || p.Orderer.EtcdRaft.Consenters[0].Host != "c" {
+		t.Errorf("the copy shares state with the original: %+v", p)
+	}
+	if c.Application.Organizations[0].ref != "Org1" || c.Application.Organizations[1].Name != "Org1" {
+		t.Errorf("fields lost in the copy: %+v", c.Application.Organizations[0])
+	}
+}

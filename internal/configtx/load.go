@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -53,7 +54,7 @@ func (t *TopLevel) Profile(name, baseDir string) (*Profile, error) {
 		return nil, fieldErr("profile", "unknown profile %q (the configuration defines: %s)", name, strings.Join(known, ", "))
 	}
 	path := "Profiles." + name
-	p = cloneProfile(p)
+	p = deepCopy(p)
 	byName := map[string]*Organization{}
 	for _, o := range t.Organizations {
 		if o != nil && o.Name != "" {
@@ -70,7 +71,7 @@ func (t *TopLevel) Profile(name, baseDir string) (*Profile, error) {
 				if !ok {
 					return fieldErr(fmt.Sprintf("%s[%d]", opath, i), "unknown organization %q (Organizations defines: %s)", o.ref, strings.Join(sortedNames(byName), ", "))
 				}
-				orgs[i] = cloneOrg(def)
+				orgs[i] = deepCopy(def)
 			}
 			if err := translate(orgPath(opath, i, orgs[i])+".MSPDir", baseDir, &orgs[i].MSPDir); err != nil {
 				return err
@@ -270,113 +271,51 @@ func CheckChannelID(id string) error {
 	return nil
 }
 
-func cloneOrg(o *Organization) *Organization {
-	c := *o
-	c.Policies = clonePolicies(o.Policies)
-	c.AnchorPeers = nil
-	for _, a := range o.AnchorPeers {
-		if a != nil {
-			ac := *a
-			c.AnchorPeers = append(c.AnchorPeers, &ac)
-		} else {
-			c.AnchorPeers = append(c.AnchorPeers, nil)
-		}
-	}
-	c.OrdererEndpoints = append([]string(nil), o.OrdererEndpoints...)
-	return &c
+// deepCopy copies v and everything its pointers, slices and maps reach, so a
+// resolved profile never shares state with the parsed document (YAML aliases
+// make one organization appear in several places).
+func deepCopy[T any](v T) T {
+	out := reflect.New(reflect.TypeFor[T]()).Elem()
+	copyValue(out, reflect.ValueOf(&v).Elem())
+	return out.Interface().(T)
 }
 
-func clonePolicies(m map[string]*Policy) map[string]*Policy {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]*Policy, len(m))
-	for k, v := range m {
-		if v != nil {
-			vc := *v
-			v = &vc
+func copyValue(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.Pointer:
+		if !src.IsNil() {
+			p := reflect.New(src.Type().Elem())
+			copyValue(p.Elem(), src.Elem())
+			dst.Set(p)
 		}
-		out[k] = v
-	}
-	return out
-}
-
-func cloneBools(m map[string]bool) map[string]bool {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]bool, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func cloneOrgs(orgs []*Organization) []*Organization {
-	if orgs == nil {
-		return nil
-	}
-	out := make([]*Organization, len(orgs))
-	for i, o := range orgs {
-		if o != nil {
-			out[i] = cloneOrg(o)
-		}
-	}
-	return out
-}
-
-func cloneProfile(p *Profile) *Profile {
-	c := *p
-	c.Capabilities = cloneBools(p.Capabilities)
-	c.Policies = clonePolicies(p.Policies)
-	if p.Application != nil {
-		a := *p.Application
-		a.Organizations = cloneOrgs(a.Organizations)
-		a.Capabilities = cloneBools(a.Capabilities)
-		a.Policies = clonePolicies(a.Policies)
-		if a.ACLs != nil {
-			acls := make(map[string]string, len(a.ACLs))
-			for k, v := range a.ACLs {
-				acls[k] = v
+	case reflect.Slice:
+		if !src.IsNil() {
+			s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
+			for i := 0; i < src.Len(); i++ {
+				copyValue(s.Index(i), src.Index(i))
 			}
-			a.ACLs = acls
+			dst.Set(s)
 		}
-		c.Application = &a
-	}
-	if p.Orderer != nil {
-		o := *p.Orderer
-		o.Addresses = append([]string(nil), o.Addresses...)
-		o.Kafka.Brokers = append([]string(nil), o.Kafka.Brokers...)
-		o.Organizations = cloneOrgs(o.Organizations)
-		o.Capabilities = cloneBools(o.Capabilities)
-		o.Policies = clonePolicies(o.Policies)
-		if o.EtcdRaft != nil {
-			r := EtcdRaft{}
-			for _, cs := range o.EtcdRaft.Consenters {
-				if cs != nil {
-					cc := *cs
-					cs = &cc
-				}
-				r.Consenters = append(r.Consenters, cs)
+	case reflect.Map:
+		if !src.IsNil() {
+			m := reflect.MakeMapWithSize(src.Type(), src.Len())
+			for it := src.MapRange(); it.Next(); {
+				e := reflect.New(src.Type().Elem()).Elem()
+				copyValue(e, it.Value())
+				m.SetMapIndex(it.Key(), e)
 			}
-			if o.EtcdRaft.Options != nil {
-				opts := *o.EtcdRaft.Options
-				r.Options = &opts
-			}
-			o.EtcdRaft = &r
+			dst.Set(m)
 		}
-		c.Orderer = &o
-	}
-	if p.Consortiums != nil {
-		c.Consortiums = make(map[string]*Consortium, len(p.Consortiums))
-		for k, v := range p.Consortiums {
-			if v != nil {
-				v = &Consortium{Organizations: cloneOrgs(v.Organizations)}
+	case reflect.Struct:
+		dst.Set(src) // every field, unexported ones (plain values) too
+		for i := 0; i < src.NumField(); i++ {
+			if dst.Field(i).CanSet() {
+				copyValue(dst.Field(i), src.Field(i))
 			}
-			c.Consortiums[k] = v
 		}
+	default:
+		dst.Set(src)
 	}
-	return &c
 }
 
 // orgNames lists the names of orgs, sorted.
