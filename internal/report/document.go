@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/fabrun/fabrun/internal/preflight"
-	"github.com/fabrun/fabrun/internal/runner/playbook"
 	"github.com/fabrun/fabrun/internal/status"
 	"github.com/fabrun/fabrun/internal/verify"
 )
@@ -47,16 +46,19 @@ type Document struct {
 	Check     bool      `json:"check_mode,omitempty"`
 	Phases    []Phase   `json:"phases,omitempty"`
 	// Error is the reason for failure in one sentence.
-	Error     string              `json:"error,omitempty"`
-	Preflight *preflight.Report   `json:"preflight,omitempty"`
-	Playbook  *playbook.Result    `json:"playbook,omitempty"`
-	Failures  []playbook.Failure  `json:"failures,omitempty"`
-	Verify    *verify.Outcome     `json:"verify,omitempty"`
-	Heights   map[string]uint64   `json:"heights,omitempty"`
-	Status    *status.Report      `json:"status,omitempty"`
-	Plan      map[string][]string `json:"plan,omitempty"`
-	Network   *NetworkSummary     `json:"network,omitempty"`
-	Extra     map[string]any      `json:"extra,omitempty"`
+	Error     string            `json:"error,omitempty"`
+	Preflight *preflight.Report `json:"preflight,omitempty"`
+	// Playbook is the run of the last playbook and Failures its failed
+	// tasks (the runner's playbook.Result and its Failures: report shows
+	// them, the runner defines them).
+	Playbook any                 `json:"playbook,omitempty"`
+	Failures any                 `json:"failures,omitempty"`
+	Verify   *verify.Outcome     `json:"verify,omitempty"`
+	Heights  map[string]uint64   `json:"heights,omitempty"`
+	Status   *status.Report      `json:"status,omitempty"`
+	Plan     map[string][]string `json:"plan,omitempty"`
+	Network  *NetworkSummary     `json:"network,omitempty"`
+	Extra    map[string]any      `json:"extra,omitempty"`
 }
 
 // NetworkSummary names what was deployed.

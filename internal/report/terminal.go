@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/fabrun/fabrun/internal/preflight"
-	"github.com/fabrun/fabrun/internal/runner/playbook"
 	"github.com/fabrun/fabrun/internal/status"
 	"github.com/fabrun/fabrun/internal/verify"
 )
@@ -53,8 +52,15 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// PlaySummary is what the terminal says of a finished play.
+type PlaySummary struct {
+	Hosts                  []string
+	Tasks, Changed, Failed int
+	NoHosts                bool
+}
+
 // PlayDetail summarises a play: hosts and what changed or failed.
-func PlayDetail(p *playbook.PlayResult) string {
+func PlayDetail(p PlaySummary) string {
 	if p.NoHosts {
 		return "no hosts matched"
 	}
@@ -269,71 +275,6 @@ func (p *Progress) liveLine() string {
 	return s + " " + FormatDuration(p.now().Sub(p.start))
 }
 
-// PlaybookEvents turns playbook events into phases: one per play.
-func (p *Progress) PlaybookEvents() func(*playbook.Event) {
-	var current *playbook.Play
-	var counts playbook.PlayResult
-	return func(ev *playbook.Event) {
-		switch ev.Event {
-		case playbook.EventPlayStart:
-			if current != nil {
-				p.End(counts.Failed == 0, PlayDetail(&counts))
-			}
-			current = ev.Play
-			counts = playbook.PlayResult{}
-			if ev.Play != nil {
-				counts.Name, counts.Hosts = ev.Play.Name, ev.Play.Hosts
-				p.Begin(playName(ev.Play.Name))
-			}
-		case playbook.EventTaskStart, playbook.EventHandlerStart:
-			counts.Tasks++
-			if ev.Task != nil {
-				p.Task(ev.Task.Name)
-			}
-		case playbook.EventNoHosts:
-			counts.NoHosts = true
-		case playbook.EventRetry:
-			for h, r := range ev.Hosts {
-				p.Wait(h, r.Attempts, r.Retries)
-			}
-		case playbook.EventOK:
-			for _, r := range ev.Hosts {
-				if r.Changed {
-					counts.Changed++
-				}
-			}
-		case playbook.EventFailed, playbook.EventUnreachable:
-			for _, r := range ev.Hosts {
-				if !r.IgnoreErrors {
-					counts.Failed++
-				}
-			}
-		case playbook.EventStats:
-			if current != nil {
-				p.End(counts.Failed == 0, PlayDetail(&counts))
-				current = nil
-			}
-		}
-	}
-}
-
-func playName(s string) string {
-	if s == "" {
-		return "(unnamed play)"
-	}
-	return s
-}
-
-// FinishPlaybook closes a play left open (a run that died without stats).
-func (p *Progress) FinishPlaybook(res *playbook.Result) {
-	p.mu.Lock()
-	open := p.phase != ""
-	p.mu.Unlock()
-	if open {
-		p.End(res != nil && res.OK(), "stopped")
-	}
-}
-
 // PreflightLines prints findings, errors first, one per line, indented.
 func PreflightLines(r *preflight.Report) []string {
 	var out []string
@@ -368,55 +309,6 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// FailureLines explains a failed playbook: each failing host and task with
-// its error message, or Ansible's own error when no task failed.
-func FailureLines(res *playbook.Result) []string {
-	if res == nil {
-		return nil
-	}
-	var out []string
-	for _, f := range res.Failures {
-		what := "failed"
-		if f.Unreachable {
-			what = "unreachable"
-		}
-		out = append(out, fmt.Sprintf("%s on host %s, task %q (play %q):", what, f.Host, f.Task, f.Play))
-		for _, l := range strings.Split(strings.TrimSpace(f.Message), "\n") {
-			out = append(out, "    "+l)
-		}
-		if f.Path != "" {
-			out = append(out, "    at "+f.Path)
-		}
-	}
-	if len(res.Failures) == 0 && res.Error != "" {
-		out = append(out, "ansible-playbook failed:")
-		for _, l := range strings.Split(res.Error, "\n") {
-			out = append(out, "    "+l)
-		}
-	}
-	if res.Log != "" && !res.OK() {
-		out = append(out, "full Ansible output: "+res.Log)
-	}
-	return out
-}
-
-// PlanLines lists, per host, the tasks check mode says would change.
-func PlanLines(res *playbook.Result) []string {
-	hosts := res.ChangedHosts()
-	if len(hosts) == 0 {
-		return []string{"no changes: the network matches the inventory"}
-	}
-	out := []string{fmt.Sprintf("%s would change:", plural(len(hosts), "host"))}
-	for _, h := range hosts {
-		tasks := res.Changes[h]
-		out = append(out, fmt.Sprintf("  %s (%s)", h, plural(len(tasks), "task")))
-		for _, t := range tasks {
-			out = append(out, "    ~ "+t)
-		}
-	}
-	return out
 }
 
 // StatusLines is the status table.

@@ -231,8 +231,8 @@ func (s *session) playbook(name string, check, diff bool, extra ...string) (*pla
 		ExtraVars: append(append([]string(nil), s.o.ExtraVars...), extra...),
 		Limit:     s.o.Limit, Tags: s.o.Tags, Check: check, Diff: diff, Verbose: s.o.Verbose, Forks: s.o.Forks,
 		Env: env, Log: filepath.Join(s.logDir(), "fabrun-"+strings.TrimSuffix(name, ".yml")+".log"),
-		OnEvent: s.prog.PlaybookEvents(),
 	}
+	opts.OnEvent, opts.OnPlayEnd = playbookProgress(s.prog)
 	if s.o.Verbose > 0 {
 		opts.Human = s.out
 		opts.Color = isTerminal(s.out)
@@ -242,11 +242,12 @@ func (s *session) playbook(name string, check, diff bool, extra ...string) (*pla
 		s.fail(report.ExitDeploy, "cannot run %s: %v", name, err)
 		return nil, false
 	}
-	s.prog.FinishPlaybook(res)
 	s.doc.Playbook = res
-	s.doc.Failures = res.Failures
+	if len(res.Failures) > 0 {
+		s.doc.Failures = res.Failures
+	}
 	if !res.OK() {
-		s.lines(report.FailureLines(res))
+		s.lines(failureLines(res))
 		what := "ansible-playbook failed"
 		if len(res.Failures) > 0 {
 			f := res.Failures[0]
@@ -269,7 +270,7 @@ func (s *session) deploy() int {
 	if s.o.Check {
 		s.prog.Skip("verify", "check mode")
 		s.doc.Plan = res.Changes
-		s.lines(report.PlanLines(res))
+		s.lines(planLines(res))
 		return report.ExitOK
 	}
 	if s.o.NoVerify {
@@ -519,7 +520,7 @@ func (s *session) plan() int {
 		s.println("note: check mode cannot run tasks that depend on changes not made yet; the plan above stops there")
 		return report.ExitDeploy
 	}
-	s.lines(report.PlanLines(res))
+	s.lines(planLines(res))
 	return report.ExitOK
 }
 

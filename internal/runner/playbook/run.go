@@ -57,6 +57,9 @@ type Options struct {
 	Log string
 	// OnEvent is called for every event, in order, from one goroutine.
 	OnEvent func(*Event)
+	// OnPlayEnd is called with each play's counts when it ends, before the
+	// OnEvent of the event that ended it.
+	OnPlayEnd func(PlayResult)
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
 }
@@ -198,6 +201,9 @@ func Run(ctx context.Context, opts Options, playbook string) (*Result, error) {
 	}
 
 	tracker := NewTracker(filepath.Base(path), opts.Now)
+	if opts.OnPlayEnd != nil {
+		tracker.OnPlayEnd(opts.OnPlayEnd)
+	}
 	var outMu sync.Mutex
 	human := func(line string) {
 		outMu.Lock()

@@ -86,6 +86,8 @@ type PlayResult struct {
 	Skipped int       `json:"skipped"`
 	// NoHosts is true when the play matched no host (e.g. --limit).
 	NoHosts bool `json:"no_hosts,omitempty"`
+	// Stopped is true when the run ended inside the play (no recap).
+	Stopped bool `json:"stopped,omitempty"`
 }
 
 // Duration is how long the play took.
@@ -110,10 +112,19 @@ type Failure struct {
 // Tracker folds events into a Result. Handle may be called from one
 // goroutine at a time; Snapshot from any.
 type Tracker struct {
-	mu   sync.Mutex
-	res  Result
-	play *PlayResult
-	now  func() time.Time
+	mu        sync.Mutex
+	res       Result
+	play      *PlayResult
+	now       func() time.Time
+	onPlayEnd func(PlayResult)
+}
+
+// OnPlayEnd has f called with each play's counts when the play ends (the
+// next play starts, the recap comes, or the run finishes inside it).
+func (t *Tracker) OnPlayEnd(f func(PlayResult)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.onPlayEnd = f
 }
 
 // NewTracker starts tracking a run of playbook.
@@ -142,7 +153,7 @@ func (t *Tracker) Handle(ev *Event) {
 	at := t.at(ev)
 	switch ev.Event {
 	case EventPlayStart:
-		t.closePlay(at)
+		t.closePlay(at, false)
 		p := &PlayResult{Start: at}
 		if ev.Play != nil {
 			p.Name, p.Hosts = ev.Play.Name, ev.Play.Hosts
@@ -166,7 +177,7 @@ func (t *Tracker) Handle(ev *Event) {
 			t.hostResult(ev, host, hr)
 		}
 	case EventStats:
-		t.closePlay(at)
+		t.closePlay(at, false)
 		for h, s := range ev.Stats {
 			t.res.Stats[h] = s
 		}
@@ -220,9 +231,16 @@ func qualified(play, task string) string {
 	return play + " : " + task
 }
 
-func (t *Tracker) closePlay(at time.Time) {
-	if t.play != nil && (t.play.End.IsZero() || t.play.End.Before(at)) {
+func (t *Tracker) closePlay(at time.Time, stopped bool) {
+	if t.play == nil {
+		return
+	}
+	if t.play.End.IsZero() || t.play.End.Before(at) {
 		t.play.End = at
+	}
+	t.play.Stopped = stopped
+	if t.onPlayEnd != nil {
+		t.onPlayEnd(*t.play)
 	}
 	t.play = nil
 }
@@ -233,7 +251,7 @@ func (t *Tracker) Finish(exitCode int, errText string) *Result {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	end := t.now()
-	t.closePlay(end)
+	t.closePlay(end, true)
 	t.res.End = end
 	t.res.ExitCode = exitCode
 	if exitCode != 0 && len(t.res.Failures) == 0 {
