@@ -288,7 +288,7 @@ func relocatedInventory(t *testing.T, root, dir, prefix string) string {
 	if err := yaml.Unmarshal(mustRead(t, allFile), &all); err != nil {
 		t.Fatal(err)
 	}
-	gocache := strings.TrimSpace(MustRun(t, root, nil, "go", "env", "GOCACHE").Stdout)
+	gocache := goBuildCache(t)
 	for k, v := range map[string]string{
 		// The copy is not two levels under the checkout: name the root.
 		"fabrun_repo_root": root,

@@ -222,6 +222,13 @@ func copyTree(t testing.TB, src, dst string) {
 	}
 }
 
+// goBuildCache is the machine's Go build cache: the tests' peers build
+// chaincode with it (warm, and outside the checkout's build/local).
+func goBuildCache(t testing.TB) string {
+	t.Helper()
+	return strings.TrimSpace(MustRun(t, RepoRoot(t), nil, "go", "env", "GOCACHE").Stdout)
+}
+
 // tail is the last n lines of s, for failure messages.
 func tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")

@@ -90,7 +90,8 @@ func TestNetworkEndToEnd(t *testing.T) {
 	if err := os.WriteFile(vars, []byte(fmt.Sprintf(
 		"fabrun_home: \"%s/{{ inventory_hostname }}\"\n"+
 			"fabrun_workdir: \"%s\"\n"+
-			"ansible_host: \"127.0.197.{{ inventory_hostname | regex_replace('^server', '') }}\"\n", hostsDir, workdir)), 0o644); err != nil {
+			"peer_gocache: \"%s\"\n"+
+			"ansible_host: \"127.0.197.{{ inventory_hostname | regex_replace('^server', '') }}\"\n", hostsDir, workdir, goBuildCache(t))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	inventory := filepath.Join(root, "inventory/local")

@@ -24,7 +24,7 @@ func TestTopologyIsData(t *testing.T) {
 	if err := os.WriteFile(vars, []byte(fmt.Sprintf(
 		"fabrun_home: \"%s/{{ inventory_hostname }}\"\nfabrun_workdir: \"%s/controller\"\npeer_gocache: \"%s\"\n"+
 			"fabrun_software_dir: \"%s\"\n",
-		hostsDir, dir, filepath.Join(root, "build/local/gocache"), filepath.Join(root, "build"))), 0o644); err != nil {
+		hostsDir, dir, goBuildCache(t), filepath.Join(root, "build"))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	inventory := filepath.Join(root, "tests/testdata/inventory-large")
