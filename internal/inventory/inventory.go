@@ -129,30 +129,15 @@ func Parse(data []byte) (*Inventory, error) {
 	}
 	// Host order: as the groups list them, walking from "all".
 	seen := map[string]bool{}
-	var walk func(string, map[string]bool)
-	walk = func(group string, visiting map[string]bool) {
-		if visiting[group] {
-			return
+	inv.walkHosts("all", func(h string) {
+		if !seen[h] {
+			seen[h] = true
+			inv.hostOrder = append(inv.hostOrder, h)
 		}
-		visiting[group] = true
-		g := inv.Groups[group]
-		if g == nil {
-			return
+		if inv.HostVars[h] == nil {
+			inv.HostVars[h] = map[string]any{}
 		}
-		for _, h := range g.Hosts {
-			if !seen[h] {
-				seen[h] = true
-				inv.hostOrder = append(inv.hostOrder, h)
-			}
-			if inv.HostVars[h] == nil {
-				inv.HostVars[h] = map[string]any{}
-			}
-		}
-		for _, c := range g.Children {
-			walk(c, visiting)
-		}
-	}
-	walk("all", map[string]bool{})
+	})
 	var rest []string
 	for h := range inv.HostVars {
 		if !seen[h] {
@@ -175,8 +160,22 @@ func (inv *Inventory) HasGroup(name string) bool { _, ok := inv.Groups[name]; re
 func (inv *Inventory) GroupHosts(name string) []string {
 	seen := map[string]bool{}
 	var out []string
-	var walk func(string, map[string]bool)
-	walk = func(group string, visiting map[string]bool) {
+	inv.walkHosts(name, func(h string) {
+		if !seen[h] {
+			seen[h] = true
+			out = append(out, h)
+		}
+	})
+	return out
+}
+
+// walkHosts calls visit with each host of group and of its children, depth
+// first, in inventory order (a host in several groups comes more than once);
+// a child cycle is walked once.
+func (inv *Inventory) walkHosts(group string, visit func(string)) {
+	visiting := map[string]bool{}
+	var walk func(string)
+	walk = func(group string) {
 		if visiting[group] {
 			return
 		}
@@ -186,17 +185,13 @@ func (inv *Inventory) GroupHosts(name string) []string {
 			return
 		}
 		for _, h := range g.Hosts {
-			if !seen[h] {
-				seen[h] = true
-				out = append(out, h)
-			}
+			visit(h)
 		}
 		for _, c := range g.Children {
-			walk(c, visiting)
+			walk(c)
 		}
 	}
-	walk(name, map[string]bool{})
-	return out
+	walk(group)
 }
 
 // Children lists a group's child groups.
