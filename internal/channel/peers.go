@@ -31,15 +31,11 @@ func joined(ctx *module.Context, a Args) (module.Result, error) {
 	if ch != a.ChannelID {
 		return module.Result{}, fmt.Errorf("block_path %s is the genesis block of channel %q, not channel_id %q", a.BlockPath, ch, a.ChannelID)
 	}
-	c, err := client(a, false, true)
+	c, channels, err := openPeer(a)
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer c.Close()
-	channels, err := peerChannels(c, a.Peer)
-	if err != nil {
-		return module.Result{}, err
-	}
 	data := map[string]any{"channel_id": a.ChannelID, "peer": a.Peer, "channels": channels}
 	if contains(channels, a.ChannelID) {
 		return module.Result{Data: data, Msg: fmt.Sprintf("peer %s is already on channel %s", a.Peer, a.ChannelID)}, nil
@@ -76,6 +72,21 @@ func joined(ctx *module.Context, a Args) (module.Result, error) {
 	return module.Result{Changed: true, Data: data, Diff: []module.Diff{diff}, Msg: fmt.Sprintf("peer %s joined channel %s", a.Peer, a.ChannelID)}, nil
 }
 
+// openPeer connects to the task's peer and lists its channels; the caller
+// closes the client.
+func openPeer(a Args) (*fabricclient.Client, []string, error) {
+	c, err := client(a, false, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	channels, err := peerChannels(c, a.Peer)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
+	}
+	return c, channels, nil
+}
+
 func peerChannels(c *fabricclient.Client, addr string) ([]string, error) {
 	peer, err := c.PeerTarget(0)
 	if err != nil {
@@ -106,15 +117,11 @@ func channelNames(resp *pb.ChannelQueryResponse) []string {
 }
 
 func listed(a Args) (module.Result, error) {
-	c, err := client(a, false, true)
+	c, channels, err := openPeer(a)
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer c.Close()
-	channels, err := peerChannels(c, a.Peer)
-	if err != nil {
-		return module.Result{}, err
-	}
 	data := map[string]any{"peer": a.Peer, "channels": channels}
 	if a.ChannelID != "" {
 		data["joined"] = contains(channels, a.ChannelID)
