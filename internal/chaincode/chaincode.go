@@ -76,7 +76,7 @@ func Spec() module.Spec {
 	opts["ready_args"] = module.Option{Type: module.List, Elements: module.Str}
 	opts["endorsing_peers"] = module.Option{Type: module.List, Elements: module.Dict}
 	conn := []string{"peer", "peer_tls_ca"}
-	ord := []string{"orderer", "orderer_tls_ca"}
+	ord := []string{"orderer_tls_ca"} // and orderers (or orderer): checked with the connection options
 	req := func(s string, extra ...string) module.RequiredIf {
 		return module.RequiredIf{Option: "state", Value: s, Requires: extra}
 	}
@@ -84,9 +84,9 @@ func Spec() module.Spec {
 		Name:             "fabric_chaincode",
 		Options:          opts,
 		RequiredTogether: fabricclient.CommonTogether,
-		MutuallyExclusive: [][]string{
+		MutuallyExclusive: append([][]string{
 			{"policy", "channel_config_policy"},
-		},
+		}, fabricclient.CommonExclusive...),
 		RequiredIf: []module.RequiredIf{
 			req(StateInstalled, append([]string{"name", "version", "path"}, conn...)...),
 			req(StateInstantiated, append(append([]string{"channel_id", "name", "version"}, conn...), ord...)...),
@@ -137,6 +137,9 @@ type session struct {
 	*fabricclient.Client
 	a  Args
 	rc *resmgmt.Client
+	// ordering sends resmgmt's transactions through the orderer failover
+	// (sessions opened with orderers).
+	ordering resmgmt.RequestOption
 }
 
 func open(a Args, orderer, endorsers bool) (*session, error) {
@@ -159,7 +162,16 @@ func open(a Args, orderer, endorsers bool) (*session, error) {
 		c.Close()
 		return nil, fmt.Errorf("fabric SDK resource client: %v", err)
 	}
-	return &session{Client: c, a: a, rc: rc}, nil
+	s := &session{Client: c, a: a, rc: rc}
+	if orderer {
+		o, err := c.OrdererTarget()
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		s.ordering = resmgmt.WithOrderer(o)
+	}
+	return s, nil
 }
 
 // mainPeer targets the task's peer only.

@@ -160,7 +160,7 @@ func instantiated(ctx *module.Context, a Args) (module.Result, error) {
 	start := time.Now()
 	req := resmgmt.InstantiateCCRequest{Name: a.Name, Path: path, Version: a.Version, Lang: pb.ChaincodeSpec_GOLANG,
 		Args: toBytes(a.CallArgs), Policy: policy}
-	opts := []resmgmt.RequestOption{resmgmt.WithTargetEndpoints(s.allPeers()...), resmgmt.WithOrdererEndpoint(s.Orderer), s.timeout()}
+	opts := []resmgmt.RequestOption{resmgmt.WithTargetEndpoints(s.allPeers()...), s.ordering, s.timeout()}
 	var txID fab.TransactionID
 	if action == "instantiate" {
 		var r resmgmt.InstantiateCCResponse

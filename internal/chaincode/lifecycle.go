@@ -187,7 +187,7 @@ func approved(ctx *module.Context, a Args) (module.Result, error) {
 	txID, err := s.rc.LifecycleApproveCC(a.ChannelID, resmgmt.LifecycleApproveCCRequest{
 		Name: a.Name, Version: a.Version, PackageID: pkgID, Sequence: want.Sequence,
 		SignaturePolicy: want.Policy, ChannelConfigPolicy: want.ChannelConfigPolicy, InitRequired: want.InitRequired,
-	}, s.mainPeer(), resmgmt.WithOrdererEndpoint(s.Orderer), s.timeout())
+	}, s.mainPeer(), s.ordering, s.timeout())
 	if err != nil {
 		return module.Result{}, launchErr(fmt.Sprintf("approving %s sequence %d for %s failed", a.Name, want.Sequence, a.MSPID), err)
 	}
@@ -230,7 +230,7 @@ func committed(ctx *module.Context, a Args) (module.Result, error) {
 	txID, err := s.rc.LifecycleCommitCC(a.ChannelID, resmgmt.LifecycleCommitCCRequest{
 		Name: a.Name, Version: a.Version, Sequence: want.Sequence, SignaturePolicy: want.Policy,
 		ChannelConfigPolicy: want.ChannelConfigPolicy, InitRequired: want.InitRequired,
-	}, resmgmt.WithTargetEndpoints(s.allPeers()...), resmgmt.WithOrdererEndpoint(s.Orderer), s.timeout())
+	}, resmgmt.WithTargetEndpoints(s.allPeers()...), s.ordering, s.timeout())
 	if err != nil {
 		var missing []string
 		for org, ok := range ready.Approvals {

@@ -52,8 +52,12 @@ func anchors(ctx *module.Context, a Args) (module.Result, error) {
 	if err != nil {
 		return module.Result{}, err
 	}
+	orderer, err := c.OrdererTarget()
+	if err != nil {
+		return module.Result{}, err
+	}
 	_, err = rc.SaveChannel(resmgmt.SaveChannelRequest{ChannelID: a.ChannelID, ChannelConfig: bytes.NewReader(txBytes)},
-		resmgmt.WithOrdererEndpoint(c.Orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
+		resmgmt.WithOrderer(orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
 	if err != nil {
 		return module.Result{}, fmt.Errorf("updating the anchor peers of %s on channel %s failed: %s", org, a.ChannelID, fabricclient.ShortError(err))
 	}
@@ -143,7 +147,7 @@ func currentAnchors(c *fabricclient.Client, channelID, org string) ([]string, er
 	block, err := c.ConfigBlock(channelID)
 	if err != nil {
 		if fabricclient.IsChannelNotFound(err) {
-			return nil, fmt.Errorf("channel %s does not exist on orderer %s", channelID, c.Cfg.Orderer.Address)
+			return nil, fmt.Errorf("channel %s does not exist on %s", channelID, c.OrderersText())
 		}
 		return nil, ordererErr(c, fmt.Sprintf("reading the config of channel %s", channelID), err)
 	}

@@ -42,11 +42,11 @@ func fetched(ctx *module.Context, a Args) (module.Result, error) {
 	if err != nil {
 		if fabricclient.IsChannelNotFound(err) {
 			if n, perr := strconv.ParseUint(what, 10, 64); perr == nil {
-				return module.Result{}, fmt.Errorf("block %d of channel %s is not available from orderer %s (the channel does not exist or is shorter)", n, a.ChannelID, a.Orderer)
+				return module.Result{}, fmt.Errorf("block %d of channel %s is not available from %s (the channel does not exist or is shorter)", n, a.ChannelID, c.OrderersText())
 			}
-			return module.Result{}, fmt.Errorf("channel %s does not exist on orderer %s", a.ChannelID, a.Orderer)
+			return module.Result{}, fmt.Errorf("channel %s does not exist on %s", a.ChannelID, c.OrderersText())
 		}
-		return module.Result{}, ordererErr(c, fmt.Sprintf("fetching block %s of channel %s from orderer %s", what, a.ChannelID, a.Orderer), err)
+		return module.Result{}, ordererErr(c, fmt.Sprintf("fetching block %s of channel %s from %s", what, a.ChannelID, c.OrderersText()), err)
 	}
 	b, err := marshalBlock(block)
 	if err != nil {

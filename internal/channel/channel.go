@@ -48,14 +48,16 @@ func Spec() module.Spec {
 	opts["block"] = module.Option{Type: module.Str, Default: "newest"}
 	opts["anchors_tx"] = module.Option{Type: module.Path}
 	return module.Spec{
-		Name:             "fabric_channel",
-		Options:          opts,
-		RequiredTogether: fabricclient.CommonTogether,
+		Name:              "fabric_channel",
+		Options:           opts,
+		RequiredTogether:  fabricclient.CommonTogether,
+		MutuallyExclusive: fabricclient.CommonExclusive,
+		// orderers (or orderer) is checked with the connection options.
 		RequiredIf: []module.RequiredIf{
-			{Option: "state", Value: StatePresent, Requires: []string{"channel_id", "orderer", "orderer_tls_ca", "channel_tx", "block_path"}},
+			{Option: "state", Value: StatePresent, Requires: []string{"channel_id", "orderer_tls_ca", "channel_tx", "block_path"}},
 			{Option: "state", Value: StateJoined, Requires: []string{"channel_id", "peer", "peer_tls_ca", "block_path"}},
-			{Option: "state", Value: StateFetched, Requires: []string{"channel_id", "orderer", "orderer_tls_ca", "block_path"}},
-			{Option: "state", Value: StateAnchorsUpdated, Requires: []string{"channel_id", "orderer", "orderer_tls_ca", "anchors_tx"}},
+			{Option: "state", Value: StateFetched, Requires: []string{"channel_id", "orderer_tls_ca", "block_path"}},
+			{Option: "state", Value: StateAnchorsUpdated, Requires: []string{"channel_id", "orderer_tls_ca", "anchors_tx"}},
 			{Option: "state", Value: StateListed, Requires: []string{"peer", "peer_tls_ca"}},
 		},
 		SupportsCheckMode: true,
@@ -136,13 +138,13 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 		return res, nil
 	case fabricclient.IsChannelNotFound(err):
 	default:
-		return module.Result{}, ordererErr(c, fmt.Sprintf("asking orderer %s for channel %s", a.Orderer, a.ChannelID), err)
+		return module.Result{}, ordererErr(c, fmt.Sprintf("asking %s for channel %s", c.OrderersText(), a.ChannelID), err)
 	}
 
 	data["created"] = true
 	diff := module.Diff{
 		Before: fmt.Sprintf("channel %s: absent\n", a.ChannelID), After: fmt.Sprintf("channel %s: created from %s\ngenesis block: %s\n", a.ChannelID, a.ChannelTx, a.BlockPath),
-		BeforeHeader: "orderer " + a.Orderer, AfterHeader: "orderer " + a.Orderer,
+		BeforeHeader: c.OrderersText(), AfterHeader: c.OrderersText(),
 	}
 	if ctx.CheckMode() {
 		return module.Result{Changed: true, Data: data, Diff: []module.Diff{diff}, Msg: fmt.Sprintf("channel %s would be created", a.ChannelID)}, nil
@@ -153,12 +155,16 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 	if err != nil {
 		return module.Result{}, err
 	}
+	orderer, err := c.OrdererTarget()
+	if err != nil {
+		return module.Result{}, err
+	}
 	// A Kafka-based orderer answers SERVICE_UNAVAILABLE until its system
 	// channel's partition is ready: retry that until the timeout.
 	deadline := start.Add(c.Cfg.Timeout)
 	for {
 		_, err = rc.SaveChannel(resmgmt.SaveChannelRequest{ChannelID: a.ChannelID, ChannelConfig: bytes.NewReader(tx)},
-			resmgmt.WithOrdererEndpoint(c.Orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
+			resmgmt.WithOrderer(orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
 		if err == nil {
 			break
 		}
@@ -175,7 +181,7 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 		if fabricclient.Unreachable(err) {
 			return module.Result{}, ordererErr(c, fmt.Sprintf("creating channel %s", a.ChannelID), err)
 		}
-		return module.Result{}, fmt.Errorf("creating channel %s through orderer %s failed: %s", a.ChannelID, a.Orderer, fabricclient.ShortError(err))
+		return module.Result{}, fmt.Errorf("creating channel %s through %s failed: %s", a.ChannelID, c.OrderersText(), fabricclient.ShortError(err))
 	}
 	// The orderer may need a moment (Kafka: a topic) before the channel serves.
 	genesis, err = waitGenesis(c, a.ChannelID)
@@ -240,7 +246,7 @@ func readChannelTx(path, channelID string) ([]byte, error) {
 
 func ordererErr(c *fabricclient.Client, what string, err error) error {
 	if fabricclient.Unreachable(err) {
-		return fmt.Errorf("%s failed: orderer %s is unreachable (%s): %s", what, c.Cfg.Orderer.Address, c.UnreachableHint("orderer"), fabricclient.ShortError(err))
+		return fmt.Errorf("%s failed: %s unreachable (%s): %s", what, c.OrderersText(), c.UnreachableHint("orderer"), fabricclient.ShortError(err))
 	}
 	return fmt.Errorf("%s failed: %s", what, fabricclient.ShortError(err))
 }

@@ -118,9 +118,9 @@ func TestSpecValidation(t *testing.T) {
 		args    map[string]any
 		wantErr string
 	}{
-		{"present", map[string]any{"state": "present", "channel_id": "c"}, "state is present but all of the following are missing: orderer, orderer_tls_ca, channel_tx, block_path"},
+		{"present", map[string]any{"state": "present", "channel_id": "c"}, "state is present but all of the following are missing: orderer_tls_ca, channel_tx, block_path"},
 		{"joined", map[string]any{"state": "joined", "channel_id": "c"}, "state is joined but all of the following are missing: peer, peer_tls_ca, block_path"},
-		{"fetched", map[string]any{"state": "fetched"}, "state is fetched but all of the following are missing: channel_id, orderer, orderer_tls_ca, block_path"},
+		{"fetched", map[string]any{"state": "fetched"}, "state is fetched but all of the following are missing: channel_id, orderer_tls_ca, block_path"},
 		{"anchors", map[string]any{"state": "anchors_updated", "channel_id": "c", "orderer": "o:1", "orderer_tls_ca": "/ca"}, "anchors_tx"},
 		{"listed", map[string]any{"state": "listed"}, "state is listed but all of the following are missing: peer, peer_tls_ca"},
 		{"no admin", map[string]any{"state": "listed", "admin_key": nil}, "missing required arguments: admin_key"},

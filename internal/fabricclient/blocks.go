@@ -127,6 +127,14 @@ func OrdererStatus(err error) (common.Status, bool) {
 			}
 			return 0, false
 		}
+		if oe, ok := err.(*OrderingError); ok {
+			for _, e := range oe.Unwrap() {
+				if st, ok := OrdererStatus(e); ok {
+					return st, true
+				}
+			}
+			return 0, false
+		}
 		if m, ok := err.(multi.Errors); ok {
 			for _, e := range m {
 				if st, ok := OrdererStatus(e); ok {
@@ -247,10 +255,19 @@ func BlockConfig(block *common.Block) (*common.Config, error) {
 }
 
 // Unreachable reports a failure to connect at all (peer or orderer down,
-// wrong address).
+// wrong address); for the ordering service, to any of its orderers.
 func Unreachable(err error) bool {
 	if err == nil {
 		return false
+	}
+	var oe *OrderingError
+	if errors.As(err, &oe) {
+		for _, f := range oe.Failures {
+			if !Unreachable(f.Err) {
+				return false
+			}
+		}
+		return true
 	}
 	s := err.Error()
 	return strings.Contains(s, "CONNECTION_FAILED") || strings.Contains(s, "connection refused") ||
@@ -260,17 +277,24 @@ func Unreachable(err error) bool {
 // UnreachableHint says why an endpoint cannot be reached; option is the
 // endpoint's option name (orderer, peer). gRPC reports a refused connection
 // and a failed TLS handshake alike, so this dials the endpoint itself.
+// For the orderers, it gives each orderer's reason.
 func (c *Client) UnreachableHint(option string) string {
-	var e *Endpoint
 	switch {
-	case option == "orderer" && c.Cfg.Orderer != nil:
-		e = c.Cfg.Orderer
+	case option == "orderer" && len(c.Cfg.Orderers) == 1:
+		return c.endpointHint(&c.Cfg.Orderers[0], option)
+	case option == "orderer" && len(c.Cfg.Orderers) > 1:
+		hints := make([]string, len(c.Cfg.Orderers))
+		for i := range c.Cfg.Orderers {
+			hints[i] = fmt.Sprintf("%s: %s", c.Cfg.Orderers[i].Address, c.endpointHint(&c.Cfg.Orderers[i], option))
+		}
+		return strings.Join(hints, "; ")
 	case option == "peer" && len(c.Cfg.Peers) > 0:
-		e = &c.Cfg.Peers[0]
+		return c.endpointHint(&c.Cfg.Peers[0], option)
 	}
-	if e == nil {
-		return "is it running?"
-	}
+	return "is it running?"
+}
+
+func (c *Client) endpointHint(e *Endpoint, option string) string {
 	conn, err := net.DialTimeout("tcp", e.Address, 5*time.Second)
 	if err != nil {
 		return fmt.Sprintf("nothing answers at %s: %v; is it running?", e.Address, err)

@@ -1,8 +1,10 @@
 // Package fabricclient sets up fabric-sdk-go from module options: the
 // connection profile is built in memory (no files), the admin identity is
 // read from its certificate and key files, and discovery is static (only
-// the peers and the orderer the task names are ever contacted), so the
+// the peers and the orderers the task names are ever contacted), so the
 // modules do not depend on Fabric's discovery service or on gossip endpoints.
+// Requests to the ordering service fail over between the orderers
+// (ordering.go).
 package fabricclient
 
 import (
@@ -41,7 +43,7 @@ type Config struct {
 	AdminKey      string // file (secret: its content never appears in any message)
 	ClientTLSCert string // optional, for mutual TLS
 	ClientTLSKey  string
-	Orderer       *Endpoint
+	Orderers      []Endpoint // every orderer of the network, tried in this order
 	Peers         []Endpoint // Peers[0] is the main peer (event source)
 	ChannelID     string     // optional: the channel the static profile describes
 	Timeout       time.Duration
@@ -53,9 +55,11 @@ type Client struct {
 	Cfg       Config
 	OrgName   string
 	PeerNames []string // profile names of Cfg.Peers, in order
-	Orderer   string   // profile name of the orderer ("" without one)
-	identity  msp.SigningIdentity
-	provider  *staticChannelProvider
+	// OrdererNames are the profile names of Cfg.Orderers, in order.
+	OrdererNames []string
+	identity     msp.SigningIdentity
+	ordering     *failover
+	provider     *staticChannelProvider
 }
 
 // Validate checks the parts of a Config that do not need the network, with
@@ -81,8 +85,12 @@ func (c Config) Validate() error {
 			return err
 		}
 	}
-	if c.Orderer != nil {
-		if err := c.Orderer.validate("orderer"); err != nil {
+	for i, o := range c.Orderers {
+		name := "orderer"
+		if len(c.Orderers) > 1 {
+			name = fmt.Sprintf("orderers[%d]", i)
+		}
+		if err := o.validate(name, "orderer_tls_ca"); err != nil {
 			return err
 		}
 	}
@@ -91,14 +99,14 @@ func (c Config) Validate() error {
 		if i > 0 {
 			name = fmt.Sprintf("endorsing_peers[%d]", i-1)
 		}
-		if err := p.validate(name); err != nil {
+		if err := p.validate(name, name+"_tls_ca"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (e Endpoint) validate(option string) error {
+func (e Endpoint) validate(option, caOption string) error {
 	host, port, err := net.SplitHostPort(e.Address)
 	if err != nil || host == "" {
 		return fmt.Errorf("%s must be host:port, got %q", option, e.Address)
@@ -107,14 +115,14 @@ func (e Endpoint) validate(option string) error {
 		return fmt.Errorf("%s has an invalid port in %q", option, e.Address)
 	}
 	if e.TLSCA == "" {
-		return fmt.Errorf("%s_tls_ca is required (TLS is always on)", option)
+		return fmt.Errorf("%s is required (TLS is always on)", caOption)
 	}
 	b, err := os.ReadFile(e.TLSCA)
 	if err != nil {
-		return fmt.Errorf("%s_tls_ca: %v", option, err)
+		return fmt.Errorf("%s: %v", caOption, err)
 	}
 	if _, err := parseCerts(b); err != nil {
-		return fmt.Errorf("%s_tls_ca %s: %v", option, e.TLSCA, err)
+		return fmt.Errorf("%s %s: %v", caOption, e.TLSCA, err)
 	}
 	return nil
 }
@@ -180,12 +188,15 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("admin_key %s: no PEM private key found", cfg.AdminKey)
 	}
 
-	c := &Client{Cfg: cfg, OrgName: "org"}
+	c := &Client{Cfg: cfg, OrgName: "org", ordering: &failover{}}
+	for _, o := range cfg.Orderers {
+		c.ordering.addresses = append(c.ordering.addresses, o.Address)
+	}
 	profile, err := c.profile(certPEM, keyPEM)
 	if err != nil {
 		return nil, err
 	}
-	c.provider = &staticChannelProvider{}
+	c.provider = &staticChannelProvider{client: c}
 	sdk, err := fabsdk.New(config.FromRaw(profile, "yaml"),
 		fabsdk.WithServicePkg(&staticServiceFactory{ProviderFactory: defsvc.NewProviderFactory(), p: c.provider}))
 	if err != nil {
@@ -262,20 +273,34 @@ func (c *Client) PeerTarget(i int) (fab.Peer, error) {
 	return ctx.InfraProvider().CreatePeerFromConfig(&fab.NetworkPeer{PeerConfig: *pc, MSPID: c.peerMSP(i)})
 }
 
-// OrdererTarget is the SDK orderer object for Cfg.Orderer.
+// OrdererTarget is the ordering service as one SDK orderer object: each
+// request goes to the orderers of Cfg.Orderers in turn until one serves it
+// (ordering.go). Give it to resmgmt with resmgmt.WithOrderer.
 func (c *Client) OrdererTarget() (fab.Orderer, error) {
-	if c.Orderer == "" {
-		return nil, fmt.Errorf("orderer is required")
-	}
 	ctx, err := c.Context()
 	if err != nil {
 		return nil, err
 	}
-	oc, ok, _ := ctx.EndpointConfig().OrdererConfig(c.Orderer)
-	if !ok {
-		return nil, fmt.Errorf("orderer %s missing from the connection profile", c.Orderer)
+	return c.ordererTarget(ctx)
+}
+
+func (c *Client) ordererTarget(ctx fab.ClientContext) (fab.Orderer, error) {
+	if len(c.OrdererNames) == 0 {
+		return nil, fmt.Errorf("orderers is required")
 	}
-	return ctx.InfraProvider().CreateOrdererFromConfig(oc)
+	o := &failoverOrderer{f: c.ordering}
+	for _, name := range c.OrdererNames {
+		oc, ok, _ := ctx.EndpointConfig().OrdererConfig(name)
+		if !ok {
+			return nil, fmt.Errorf("orderer %s missing from the connection profile", name)
+		}
+		t, err := ctx.InfraProvider().CreateOrdererFromConfig(oc)
+		if err != nil {
+			return nil, err
+		}
+		o.targets = append(o.targets, t)
+	}
+	return o, nil
 }
 
 func (c *Client) peerMSP(i int) string {
@@ -370,14 +395,19 @@ func (c *Client) profile(certPEM, keyPEM []byte) ([]byte, error) {
 		prof["peers"] = peers
 	}
 	var chOrderers []string
-	if cfg.Orderer != nil {
-		c.Orderer = "orderer0"
-		oc, err := endpointProfile(*cfg.Orderer)
-		if err != nil {
-			return nil, err
+	if len(cfg.Orderers) > 0 {
+		orderers := map[string]any{}
+		for i, o := range cfg.Orderers {
+			name := fmt.Sprintf("orderer%d", i)
+			oc, err := endpointProfile(o)
+			if err != nil {
+				return nil, err
+			}
+			orderers[name] = oc
+			c.OrdererNames = append(c.OrdererNames, name)
 		}
-		prof["orderers"] = map[string]any{c.Orderer: oc}
-		chOrderers = []string{c.Orderer}
+		prof["orderers"] = orderers
+		chOrderers = c.OrdererNames
 	}
 	if cfg.ChannelID != "" {
 		ch := map[string]any{

@@ -179,7 +179,7 @@ func TestConfigValidate(t *testing.T) {
 	notPEM := filepath.Join(dir, "junk")
 	os.WriteFile(notPEM, []byte("junk"), 0o644)
 	good := Config{MSPID: "Org1MSP", AdminCert: cert, AdminKey: cert,
-		Orderer: &Endpoint{Address: "127.0.0.1:7050", TLSCA: caFile}, Peers: []Endpoint{{Address: "127.0.0.1:7051", TLSCA: caFile}}}
+		Orderers: []Endpoint{{Address: "127.0.0.1:7050", TLSCA: caFile}}, Peers: []Endpoint{{Address: "127.0.0.1:7051", TLSCA: caFile}}}
 	tests := []struct {
 		name    string
 		mod     func(*Config)
@@ -189,17 +189,18 @@ func TestConfigValidate(t *testing.T) {
 		{"no msp", func(c *Config) { c.MSPID = "" }, "msp_id is required"},
 		{"missing key", func(c *Config) { c.AdminKey = filepath.Join(dir, "nokey") }, "admin_key: open"},
 		{"half mTLS", func(c *Config) { c.ClientTLSCert = cert }, "client_tls_cert and client_tls_key"},
-		{"orderer no port", func(c *Config) { c.Orderer.Address = "orderer0" }, "orderer must be host:port"},
-		{"orderer bad port", func(c *Config) { c.Orderer.Address = "orderer0:99999" }, "orderer has an invalid port"},
-		{"orderer no CA", func(c *Config) { c.Orderer.TLSCA = "" }, "orderer_tls_ca is required"},
+		{"orderer no port", func(c *Config) { c.Orderers[0].Address = "orderer0" }, "orderer must be host:port"},
+		{"orderer bad port", func(c *Config) { c.Orderers[0].Address = "orderer0:99999" }, "orderer has an invalid port"},
+		{"orderer no CA", func(c *Config) { c.Orderers[0].TLSCA = "" }, "orderer_tls_ca is required"},
+		{"second orderer no port", func(c *Config) { c.Orderers = append(c.Orderers, Endpoint{Address: "orderer1", TLSCA: caFile}) }, "orderers[1] must be host:port"},
+		{"second orderer no CA", func(c *Config) { c.Orderers = append(c.Orderers, Endpoint{Address: "127.0.0.2:7050"}) }, "orderer_tls_ca is required"},
 		{"peer CA not PEM", func(c *Config) { c.Peers[0].TLSCA = notPEM }, "peer_tls_ca " + notPEM + ": no PEM certificate"},
 		{"extra peer", func(c *Config) { c.Peers = append(c.Peers, Endpoint{Address: "x"}) }, "endorsing_peers[0] must be host:port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := good
-			o := *good.Orderer
-			c.Orderer = &o
+			c.Orderers = append([]Endpoint{}, good.Orderers...)
 			c.Peers = append([]Endpoint{}, good.Peers...)
 			tt.mod(&c)
 			err := c.Validate()
@@ -222,8 +223,8 @@ func TestProfile(t *testing.T) {
 	caFile := filepath.Join(dir, "ca.pem")
 	os.WriteFile(caFile, ca.pem, 0o644)
 	c := &Client{OrgName: "org", Cfg: Config{MSPID: "Org1MSP", ChannelID: "mychannel", Timeout: time.Minute,
-		Orderer: &Endpoint{Address: "10.0.0.1:7050", TLSCA: caFile, TLSHostname: "orderer0.example.com"},
-		Peers:   []Endpoint{{Address: "10.0.0.2:7051", TLSCA: caFile}, {Address: "10.0.0.3:7051", TLSCA: caFile, MSPID: "Org2MSP"}}}}
+		Orderers: []Endpoint{{Address: "10.0.0.1:7050", TLSCA: caFile, TLSHostname: "orderer0.example.com"}, {Address: "10.0.0.4:7050", TLSCA: caFile}},
+		Peers:    []Endpoint{{Address: "10.0.0.2:7051", TLSCA: caFile}, {Address: "10.0.0.3:7051", TLSCA: caFile, MSPID: "Org2MSP"}}}}
 	b, err := c.profile(ca.pem, []byte("-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +247,8 @@ func TestProfile(t *testing.T) {
 	if err := yaml.Unmarshal(b, &p); err != nil {
 		t.Fatal(err)
 	}
-	if p.Orderers["orderer0"].URL != "grpcs://10.0.0.1:7050" || p.Orderers["orderer0"].GRPCOptions["ssl-target-name-override"] != "orderer0.example.com" {
+	if p.Orderers["orderer0"].URL != "grpcs://10.0.0.1:7050" || p.Orderers["orderer0"].GRPCOptions["ssl-target-name-override"] != "orderer0.example.com" ||
+		p.Orderers["orderer1"].URL != "grpcs://10.0.0.4:7050" || p.Orderers["orderer1"].GRPCOptions["ssl-target-name-override"] != "10.0.0.4" {
 		t.Errorf("orderer: %+v", p.Orderers)
 	}
 	if p.Peers["peer0"].URL != "grpcs://10.0.0.2:7051" || p.Peers["peer1"].URL != "grpcs://10.0.0.3:7051" {
@@ -256,7 +258,7 @@ func TestProfile(t *testing.T) {
 		t.Errorf("organizations: %+v", p.Organizations)
 	}
 	ch := p.Channels["mychannel"]
-	if ch.Orderers[0] != "orderer0" || ch.Peers["peer0"]["eventSource"] != true || ch.Peers["peer1"]["eventSource"] != false {
+	if strings.Join(ch.Orderers, ",") != "orderer0,orderer1" || ch.Peers["peer0"]["eventSource"] != true || ch.Peers["peer1"]["eventSource"] != false {
 		t.Errorf("channel: %+v", ch)
 	}
 }

@@ -1,6 +1,7 @@
 package fabricclient
 
 import (
+	reqContext "context"
 	"sync"
 
 	"github.com/hyperledger/fabric-sdk-go/pkg/client/common/discovery/staticdiscovery"
@@ -9,6 +10,7 @@ import (
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/context"
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/fab"
 	"github.com/hyperledger/fabric-sdk-go/pkg/fab/events/deliverclient"
+	"github.com/hyperledger/fabric-sdk-go/pkg/fab/txn"
 	"github.com/hyperledger/fabric-sdk-go/pkg/fabsdk/factory/defsvc"
 	"github.com/hyperledger/fabric-sdk-go/pkg/fabsdk/provider/chpvdr"
 )
@@ -18,7 +20,8 @@ import (
 // peers explicitly, so the channel services here are static: discovery and
 // endorser selection return exactly the profile's channel peers, and block
 // events come from the first of them. Membership is our own (membership.go);
-// channel config and the transactor are the SDK's.
+// channel config is the SDK's, and so is the transactor except that it
+// orders through the client's orderer failover (ordering.go).
 
 type staticServiceFactory struct {
 	*defsvc.ProviderFactory
@@ -35,8 +38,9 @@ func (f *staticServiceFactory) CreateChannelProvider(config fab.EndpointConfig, 
 }
 
 type staticChannelProvider struct {
-	inner *chpvdr.ChannelProvider
-	mu    sync.Mutex
+	client *Client // its orderers
+	inner  *chpvdr.ChannelProvider
+	mu     sync.Mutex
 	// events holds one event client per channel; the SDK instance serves a
 	// single identity.
 	events  map[string]*chpvdr.EventClientRef
@@ -86,6 +90,31 @@ func (s *staticChannelService) Membership() (fab.ChannelMembership, error) {
 		return nil, err
 	}
 	return s.p.members.get(cfg)
+}
+
+// Transactor is the SDK's, but sends transactions to the orderers in
+// failover order instead of to a random one of the channel's orderers, so
+// that when all fail, the error has every orderer's reason.
+func (s *staticChannelService) Transactor(reqCtx reqContext.Context) (fab.Transactor, error) {
+	inner, err := s.ChannelService.Transactor(reqCtx)
+	if err != nil || len(s.p.client.OrdererNames) == 0 {
+		return inner, err
+	}
+	o, err := s.p.client.ordererTarget(s.ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &failoverTransactor{Transactor: inner, reqCtx: reqCtx, orderer: o}, nil
+}
+
+type failoverTransactor struct {
+	fab.Transactor
+	reqCtx  reqContext.Context
+	orderer fab.Orderer
+}
+
+func (t *failoverTransactor) SendTransaction(tx *fab.Transaction) (*fab.TransactionResponse, error) {
+	return txn.Send(t.reqCtx, tx, []fab.Orderer{t.orderer})
 }
 
 func (s *staticChannelService) Selection() (fab.SelectionService, error) {

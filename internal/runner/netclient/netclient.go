@@ -69,8 +69,8 @@ func FindOrg(topo *inventory.Topology, name string) (inventory.Org, error) {
 	return inventory.Org{}, fmt.Errorf("no org %q in the inventory", name)
 }
 
-// Config is the fabricclient configuration for one org: its Admin, the
-// first orderer, and the org's peers (primary first) with the org's TLS CA.
+// Config is the fabricclient configuration for one org: its Admin, every
+// orderer, and the org's peers (primary first) with the org's TLS CA.
 func Config(topo *inventory.Topology, org inventory.Org, primary string, timeout time.Duration) (fabricclient.Config, []string, error) {
 	if len(org.Peers) == 0 {
 		return fabricclient.Config{}, nil, fmt.Errorf("org %s has no peers", org.Group)
@@ -91,9 +91,9 @@ func Config(topo *inventory.Topology, org inventory.Org, primary string, timeout
 		MSPID: org.MSPID, AdminCert: cert, AdminKey: key,
 		ChannelID: topo.Channel, Timeout: timeout,
 	}
-	if len(topo.Orderers) > 0 {
-		ord := topo.Orderers[0]
-		cfg.Orderer = &fabricclient.Endpoint{Address: ord.Endpoint(), TLSCA: topo.OrdererTLSCA()}
+	// Every orderer, in inventory order: invokes fail over when one is down.
+	for _, ord := range topo.Orderers {
+		cfg.Orderers = append(cfg.Orderers, fabricclient.Endpoint{Address: ord.Endpoint(), TLSCA: topo.OrdererTLSCA()})
 	}
 	var order []string
 	for pass := 0; pass < 2; pass++ {

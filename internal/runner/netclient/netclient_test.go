@@ -15,7 +15,10 @@ import (
 func topology(t *testing.T, withAdmin bool) *inventory.Topology {
 	t.Helper()
 	topo := &inventory.Topology{Channel: "mychannel", Domain: "example.com", Workdir: t.TempDir()}
-	topo.Orderers = []inventory.Orderer{{Node: inventory.Node{Host: "server215", Address: "127.0.194.215", Port: 7050}, Name: "orderer0", FQDN: "orderer0.example.com"}}
+	topo.Orderers = []inventory.Orderer{
+		{Node: inventory.Node{Host: "server215", Address: "127.0.194.215", Port: 7050}, Name: "orderer0", FQDN: "orderer0.example.com"},
+		{Node: inventory.Node{Host: "server216", Address: "127.0.194.216", Port: 7050}, Name: "orderer1", FQDN: "orderer1.example.com"},
+	}
 	for i, org := range []string{"org1", "org2"} {
 		o := inventory.Org{Group: org, Name: "Org" + org[3:], MSPID: "Org" + org[3:] + "MSP", Domain: org + ".example.com"}
 		for j, name := range []string{"peer0", "peer1"} {
@@ -50,8 +53,10 @@ func TestConfig(t *testing.T) {
 		!strings.HasSuffix(cfg.AdminKey, "users/Admin@org1.example.com/msp/keystore/priv_sk") {
 		t.Errorf("cfg = %+v", cfg)
 	}
-	if cfg.Orderer == nil || cfg.Orderer.Address != "127.0.194.215:7050" || cfg.Orderer.TLSCA != topo.OrdererTLSCA() {
-		t.Errorf("orderer = %+v", cfg.Orderer)
+	// Every orderer, in inventory order, for failover.
+	if len(cfg.Orderers) != 2 || cfg.Orderers[0].Address != "127.0.194.215:7050" || cfg.Orderers[1].Address != "127.0.194.216:7050" ||
+		cfg.Orderers[1].TLSCA != topo.OrdererTLSCA() {
+		t.Errorf("orderers = %+v", cfg.Orderers)
 	}
 	if len(cfg.Peers) != 2 || cfg.Peers[0].Address != "127.0.194.2:7051" || cfg.Peers[0].TLSCA != topo.OrgTLSCA(topo.Orgs[0]) {
 		t.Errorf("peers = %+v", cfg.Peers)
