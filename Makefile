@@ -63,7 +63,7 @@ TEST_PATH := PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH"
 test: deps all deadcode
 	$(TEST_PATH) $(GO) test -count=1 -timeout 40m ./...
 
-## test-unit: the Go packages outside tests/; seconds, starts no process
+## test-unit: the Go packages outside tests/; seconds, starts no service
 test-unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests$$')
 

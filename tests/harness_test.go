@@ -19,7 +19,7 @@ import (
 	"testing"
 )
 
-// Test tiers, cheapest first: "unit" tests run no process, "module" tests
+// Test tiers, cheapest first: "unit" tests start no service, "module" tests
 // run real Fabric tools or ansible-playbook on localhost without services,
 // "network" tests start real ZooKeeper, Kafka, orderers and peers, and
 // "servers" tests drive the systemd-container lab. The unit tier lives outside
