@@ -326,6 +326,9 @@ func StatusLines(r *status.Report) []string {
 			where = strings.TrimSpace(n.Host + " " + n.Endpoint)
 		}
 		out = append(out, strings.TrimRight(fmt.Sprintf("%-6s  %-9s %-26s %-28s %s", word, n.Kind, n.Name, where, text), " "))
+		if n.Affects != "" {
+			out = append(out, fmt.Sprintf("%8s-> %s", "", n.Affects))
+		}
 	}
 	bad := len(r.Unhealthy())
 	if r.Healthy {

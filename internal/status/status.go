@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -33,8 +34,13 @@ type Node struct {
 	// Detail is the good news (leader, OK, height 7); Error the bad.
 	Detail string `json:"detail,omitempty"`
 	Error  string `json:"error,omitempty"`
-	// Height is a peer's block height on the channel (0: unknown).
-	Height uint64 `json:"height,omitempty"`
+	// Height is a peer's block height on the channel (0: unknown), and
+	// BlockHash the hex hash of its latest block.
+	Height    uint64 `json:"height,omitempty"`
+	BlockHash string `json:"block_hash,omitempty"`
+	// Affects says, for a node that is not healthy, what its failure
+	// means for the network (impact.go).
+	Affects string `json:"affects,omitempty"`
 }
 
 // Report is every node's health.
@@ -54,9 +60,10 @@ func (r *Report) Unhealthy() []Node {
 	return out
 }
 
-// Heights reads peers' block heights (fabnet.Network does, through the SDK).
+// Heights reads peers' block heights and latest block hashes
+// (netclient.Network does, through the SDK).
 type Heights interface {
-	Height(ctx context.Context, peer string) (uint64, error)
+	ChainInfo(ctx context.Context, peer string) (height uint64, latestHash []byte, err error)
 }
 
 // Options tune the checks.
@@ -120,6 +127,7 @@ func Collect(ctx context.Context, topo *inventory.Topology, o Options) *Report {
 	}
 	wg.Wait()
 	sortNodes(r.Nodes, topo)
+	explainImpact(r.Nodes, topo, o)
 	r.Healthy = len(r.Nodes) > 0 && len(r.Unhealthy()) == 0
 	return r
 }
@@ -333,13 +341,14 @@ func peerHeight(ctx context.Context, n *Node, channel string, o Options) {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 4*o.Timeout)
 	defer cancel()
-	h, err := o.Heights.Height(cctx, n.Name)
+	h, hash, err := o.Heights.ChainInfo(cctx, n.Name)
 	if err != nil {
 		n.Healthy = false
 		n.Error = fmt.Sprintf("block height on %s: %v", channel, err)
 		return
 	}
 	n.Height = h
+	n.BlockHash = hex.EncodeToString(hash)
 	n.Detail += fmt.Sprintf(", %s height %d", channel, h)
 }
 

@@ -199,12 +199,12 @@ func TestTopicNodes(t *testing.T) {
 
 type fakeHeights map[string]uint64
 
-func (f fakeHeights) Height(_ context.Context, peer string) (uint64, error) {
+func (f fakeHeights) ChainInfo(_ context.Context, peer string) (uint64, []byte, error) {
 	h, ok := f[peer]
 	if !ok {
-		return 0, errors.New("channel mychannel not found")
+		return 0, nil, errors.New("channel mychannel not found")
 	}
-	return h, nil
+	return h, []byte{byte(h)}, nil
 }
 
 // TestCollect runs every check against loopback stand-ins: a fake ZooKeeper

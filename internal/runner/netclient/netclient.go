@@ -287,22 +287,30 @@ func (n *Network) Invoke(ctx context.Context, fcn string, args ...string) (strin
 
 // Height is a peer's block height on the channel (qscc GetChainInfo).
 func (n *Network) Height(ctx context.Context, peer string) (uint64, error) {
+	h, _, err := n.ChainInfo(ctx, peer)
+	return h, err
+}
+
+// ChainInfo is a peer's block height on the channel and the hash of its
+// latest block (qscc GetChainInfo): peers that agree on both hold the
+// same chain.
+func (n *Network) ChainInfo(ctx context.Context, peer string) (uint64, []byte, error) {
 	c, name, err := n.clientFor(peer)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	l, err := c.ledgerClient(n.topo.Channel)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	info, err := l.QueryInfo(ledger.WithTargetEndpoints(name), ledger.WithParentContext(ctx))
 	if err != nil {
-		return 0, sdkError(err)
+		return 0, nil, sdkError(err)
 	}
 	if info == nil || info.BCI == nil {
-		return 0, fmt.Errorf("no chain info from %s", peer)
+		return 0, nil, fmt.Errorf("no chain info from %s", peer)
 	}
-	return info.BCI.Height, nil
+	return info.BCI.Height, info.BCI.CurrentBlockHash, nil
 }
 
 // sdkError keeps the part of an SDK error a person needs: the peer's or
