@@ -14,7 +14,7 @@ import (
 )
 
 // collectionModules are the binary modules the collection ships.
-var collectionModules = []string{"fabric_chaincode", "fabric_channel", "fabric_configtx", "fabric_crypto"}
+var collectionModules = []string{"fabric_chaincode", "fabric_channel", "fabric_configtx", "fabric_crypto", "fabric_preflight"}
 
 // buildCollection runs `ansible-galaxy collection build` on the checkout
 // (as `make collection` does) and returns the tarball's path.

@@ -18,7 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fabrun/fabrun/internal/inventory"
 	"github.com/fabrun/fabrun/internal/runner/playbook"
 	"gopkg.in/yaml.v3"
 )
@@ -500,25 +499,4 @@ func brokenInventory(t *testing.T, src string) string {
 		t.Fatal(err)
 	}
 	return dst
-}
-
-// TestFabrunRenderWithAnsible: variables whose templates only Ansible can
-// evaluate are rendered on the controller's localhost; the production
-// inventory's hosts are not contacted (connection local, debug only).
-func TestFabrunRenderWithAnsible(t *testing.T) {
-	tier(t, "module")
-	root := RepoRoot(t)
-	for _, tt := range []struct{ inv, want string }{
-		{"inventory/local", filepath.Join(root, "build", "local", "controller")},
-		{"inventory/production", filepath.Join(root, "build", "production", "controller")},
-	} {
-		vals, err := inventory.RenderWithAnsible(t.Context(), VenvBin(t, "ansible"), filepath.Join(root, tt.inv),
-			[]string{"unused=1"}, AnsibleEnv(t), "server215", "fabrun_workdir", "ansible_host")
-		if err != nil {
-			t.Fatalf("%s: %v", tt.inv, err)
-		}
-		if vals["fabrun_workdir"] != tt.want {
-			t.Errorf("%s: fabrun_workdir = %v, want %s", tt.inv, vals["fabrun_workdir"], tt.want)
-		}
-	}
 }

@@ -1,16 +1,18 @@
-// Package preflight checks, before anything is deployed, that a deployment
-// can work: the inventory has the groups and variables the playbooks need,
-// the built tools and artifacts are present, and the Kafka and ZooKeeper
-// settings follow Fabric's Kafka guide. Errors stop a deploy; warnings
-// (fault tolerance below the guide's recommendations) do not.
+// Package preflight holds the one set of rules that decides, before
+// anything is deployed, whether an inventory and its settings can work:
+// groups and ids, addresses and ports, names Fabric accepts, batch and
+// policy settings, and Fabric's Kafka guide. Errors stop a deploy;
+// warnings (fault tolerance below the guide's recommendations) do not.
 //
-// Nothing here contacts a host: the inventory comes from ansible-inventory,
-// which only parses it.
+// Ansible evaluates the inventory (precedence, templates, role defaults,
+// extra vars) and hands the resolved values to the fabric_preflight module,
+// which runs Evaluate once per run on the controller; `fabrun check` and
+// `fabrun deploy` run that same play and read its result. Nothing here
+// contacts a host.
 package preflight
 
 import (
 	"fmt"
-	"github.com/fabrun/fabrun/internal/bytesize"
 	"sort"
 	"strings"
 
@@ -37,10 +39,7 @@ type Finding struct {
 }
 
 func (f Finding) String() string {
-	s := fmt.Sprintf("%s: %s", f.Level, f.Message)
-	if len(f.Hosts) > 0 {
-		s += " [" + strings.Join(f.Hosts, ", ") + "]"
-	}
+	s := f.Message
 	if f.Advice != "" {
 		s += " - " + f.Advice
 	}
@@ -50,7 +49,6 @@ func (f Finding) String() string {
 // Report is every finding, errors first.
 type Report struct {
 	Findings []Finding `json:"findings"`
-	Settings *Settings `json:"settings,omitempty"`
 }
 
 // OK is true when there is no error.
@@ -78,158 +76,309 @@ func (r *Report) Sort() {
 	})
 }
 
-// CheckTopology turns inventory problems into errors.
-func CheckTopology(problems []error) []Finding {
-	var out []Finding
-	for _, p := range problems {
-		out = append(out, Finding{Level: Error, Rule: "inventory", Message: p.Error()})
-	}
-	return out
+// Outcome is what one evaluation returns: the findings, and the network
+// the inventory describes as the runner uses it (verify, status).
+type Outcome struct {
+	Report
+	Topology *inventory.Topology `json:"topology"`
+	// MinInsyncReplicas is the first broker's min.insync.replicas (status
+	// reports partitions below it); 0 when unknown.
+	MinInsyncReplicas int `json:"min_insync_replicas"`
+	// SystemChannel, Chaincode and ChaincodeVersion are the network-wide
+	// settings verify and status use.
+	SystemChannel    string `json:"system_channel"`
+	Chaincode        string `json:"chaincode"`
+	ChaincodeVersion string `json:"chaincode_version"`
 }
 
-// CheckZooKeeper: an ensemble of N tolerates floor((N-1)/2) failed nodes;
-// Fabric's Kafka guide asks for 3, 5 or 7.
-func CheckZooKeeper(topo *inventory.Topology) []Finding {
-	n := len(topo.ZooKeepers)
-	if n == 0 {
-		return nil // CheckTopology reports the missing group
-	}
-	tolerated := (n - 1) / 2
-	var hosts []string
-	for _, z := range topo.ZooKeepers {
-		hosts = append(hosts, z.Host)
-	}
-	advice := "Fabric's Kafka guide recommends an ensemble of 3, 5 or 7 ZooKeeper nodes"
-	switch {
-	case n < 3:
-		return []Finding{{Level: Warning, Rule: "zookeeper-ensemble", Hosts: hosts, Advice: advice,
-			Message: fmt.Sprintf("a ZooKeeper ensemble of %d tolerates %d failed nodes: losing any one node stops ZooKeeper, and with it Kafka and ordering", n, tolerated)}}
-	case n%2 == 0:
-		return []Finding{{Level: Warning, Rule: "zookeeper-ensemble", Hosts: hosts, Advice: advice,
-			Message: fmt.Sprintf("a ZooKeeper ensemble of %d tolerates %d failed nodes, no more than %d nodes would", n, tolerated, n-1)}}
-	case n > 7:
-		return []Finding{{Level: Warning, Rule: "zookeeper-ensemble", Hosts: hosts, Advice: advice,
-			Message: fmt.Sprintf("a ZooKeeper ensemble of %d nodes tolerates %d failed nodes but slows every write", n, tolerated)}}
-	}
-	return nil
+// checker collects findings; per-host findings with the same rule and
+// message are merged (hosts listed once).
+type checker struct {
+	in  *Input
+	out []Finding
+	// abs is the channel's AbsoluteMaxBytes (0 when it could not be read).
+	abs int64
+	idx map[string]int
 }
 
-// CheckKafka applies the guide's Kafka rules to the effective settings:
-// errors for settings that cannot work, warnings for weak fault tolerance.
-func CheckKafka(topo *inventory.Topology, s *Settings) []Finding {
-	k := len(topo.Brokers)
-	if k == 0 || s == nil {
-		return nil
+func (c *checker) add(level Level, rule, host, advice, format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	if host != "" {
+		msg = host + ": " + msg
 	}
-	var out []Finding
-	// Per-broker rules; identical findings on several brokers are merged.
-	merge := map[string]*Finding{}
-	var order []string
-	add := func(f Finding, host string) {
-		key := string(f.Level) + "|" + f.Rule + "|" + f.Message
-		if m, ok := merge[key]; ok {
-			m.Hosts = append(m.Hosts, host)
-			return
+	key := string(level) + "|" + rule + "|" + msg
+	if i, ok := c.idx[key]; ok {
+		if host != "" && !contains(c.out[i].Hosts, host) {
+			c.out[i].Hosts = append(c.out[i].Hosts, host)
 		}
+		return
+	}
+	f := Finding{Level: level, Rule: rule, Message: msg, Advice: advice}
+	if host != "" {
 		f.Hosts = []string{host}
-		merge[key] = &f
-		order = append(order, key)
 	}
-	abs := s.AbsoluteMaxBytes
-	for _, b := range s.Brokers {
-		m, r := b.MinInsyncReplicas, b.ReplicationFactor
-		if m.Invalid || r.Invalid {
-			// reported as a settings error
-		} else if m.Value >= r.Value {
-			add(Finding{Level: Error, Rule: "kafka-min-insync",
-				Message: fmt.Sprintf("min.insync.replicas %s is not below default.replication.factor %s: with one replica down no write can be acknowledged",
-					m.Describe(), r.Describe()),
-				Advice: "Fabric's Kafka guide requires 1 < M < R (the seed: M = 2, R = 3)"}, b.Host)
-		} else if m.Value < 2 {
-			add(Finding{Level: Warning, Rule: "kafka-min-insync",
-				Message: fmt.Sprintf("min.insync.replicas %s: a write is acknowledged by a single replica and is lost if that broker fails", m.Describe()),
-				Advice:  "Fabric's Kafka guide asks for 1 < M < R"}, b.Host)
+	c.idx[key] = len(c.out)
+	c.out = append(c.out, f)
+}
+
+func (c *checker) errorf(rule, host, format string, a ...any) {
+	c.add(Error, rule, host, "", format, a...)
+}
+
+// int reads a required whole number; a bad one is an error naming field and host.
+func (c *checker) int(rule, host, field string, v any) (int64, bool) {
+	n, err := integer(v)
+	if err != nil {
+		c.errorf(rule, host, "%s %v", field, err)
+		return 0, false
+	}
+	return n, true
+}
+
+// str reads a required string.
+func (c *checker) str(rule, host, field string, v any) (string, bool) {
+	if isUnset(v) {
+		c.errorf(rule, host, "%s is not set", field)
+		return "", false
+	}
+	return text(v), true
+}
+
+func contains(xs []string, x string) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
 		}
-		if r.Invalid {
-			// reported as a settings error
-		} else if r.Value > int64(k) {
-			add(Finding{Level: Error, Rule: "kafka-replication-factor",
-				Message: fmt.Sprintf("default.replication.factor %s is larger than the %d brokers in the inventory: channel topics cannot be created", r.Describe(), k),
-				Advice:  "add brokers or lower the replication factor"}, b.Host)
-		} else if int64(k) <= r.Value {
-			add(Finding{Level: Warning, Rule: "kafka-brokers",
-				Message: fmt.Sprintf("%d Kafka brokers with default.replication.factor %d: a channel cannot be created while one broker is down", k, r.Value),
-				Advice:  "Fabric's Kafka guide recommends at least 4 brokers and more brokers than the replication factor (K >= 4, K > R)"}, b.Host)
-		} else if k < 4 {
-			add(Finding{Level: Warning, Rule: "kafka-brokers",
-				Message: fmt.Sprintf("%d Kafka brokers: fewer than the 4 Fabric's Kafka guide asks for to keep every channel writable and creatable with one broker down", k),
-				Advice:  "Fabric's Kafka guide recommends K >= 4 and K > R"}, b.Host)
+	}
+	return false
+}
+
+// Evaluate applies every rule to the gathered input.
+func Evaluate(in *Input) *Outcome {
+	c := &checker{in: in, idx: map[string]int{}}
+	topo := c.topology()
+	c.ports()
+	c.network(topo)
+	minISR := c.kafka(topo)
+	c.zookeeperEnsemble(topo)
+	if len(topo.Brokers) > 0 {
+		c.out = append(c.out, KafkaDeprecation())
+	}
+	o := &Outcome{Report: Report{Findings: c.out}, Topology: topo, MinInsyncReplicas: minISR,
+		SystemChannel: text(in.Network.SystemChannel), Chaincode: text(in.Network.ChaincodeName),
+		ChaincodeVersion: text(in.Network.ChaincodeVersion)}
+	o.Sort()
+	return o
+}
+
+// serviceGroups are the groups the playbooks deploy; peers sit in org
+// groups that are children of "peer".
+var serviceGroups = []string{"zookeeper", "kafka", "orderer", "peer"}
+
+// topology checks groups, ids, names and addresses, and builds the typed
+// network from what could be read.
+func (c *checker) topology() *inventory.Topology {
+	in := c.in
+	t := &inventory.Topology{
+		Channel:      text(in.Network.Channel),
+		Domain:       text(in.Network.Domain),
+		OrdererMSPID: text(in.Network.OrdererMSPID),
+		Workdir:      text(in.Network.Workdir),
+	}
+	groups := map[string][]string{}
+	for _, g := range in.Groups {
+		groups[g.Name] = g.Hosts
+	}
+	kafkaMode := isUnset(in.Network.OrdererType) || text(in.Network.OrdererType) == "kafka"
+	for _, g := range serviceGroups {
+		if (g == "zookeeper" || g == "kafka") && !kafkaMode {
+			continue
 		}
-		for _, f := range []struct {
-			name string
-			v    Setting
-		}{{"message.max.bytes", b.MessageMaxBytes}, {"replica.fetch.max.bytes", b.ReplicaFetchMaxBytes}} {
-			switch {
-			case f.v.Invalid || abs.Invalid:
-			case f.v.Value < abs.Value:
-				add(Finding{Level: Error, Rule: "kafka-message-size",
-					Message: fmt.Sprintf("%s %s is below the channel's AbsoluteMaxBytes %s: a full block cannot be written to (or replicated through) Kafka",
-						f.name, f.v.Describe(), describeBytes(abs)),
-					Advice: "set it to AbsoluteMaxBytes plus room for headers (1 MiB is plenty)"}, b.Host)
-			case f.name == "message.max.bytes" && f.v.Value < abs.Value+1<<20:
-				add(Finding{Level: Warning, Rule: "kafka-message-size",
-					Message: fmt.Sprintf("%s %s leaves less than 1 MiB over the channel's AbsoluteMaxBytes %s for message headers",
-						f.name, f.v.Describe(), describeBytes(abs)),
-					Advice: "Fabric's Kafka guide: AbsoluteMaxBytes plus some buffer for headers; 1 MiB is more than enough"}, b.Host)
+		hosts, ok := groups[g]
+		switch {
+		case !ok:
+			c.errorf("inventory-groups", "", "the inventory has no group %q: a Kafka-ordered network needs hosts in zookeeper, kafka, orderer and an org group under peer", g)
+		case len(hosts) == 0:
+			c.errorf("inventory-groups", "", "group %q has no hosts: the network needs at least one", g)
+		}
+	}
+	var names []string
+	for _, g := range in.Groups {
+		names = append(names, g.Name)
+	}
+	sort.Strings(names)
+	for _, g := range names {
+		if g != "all" && g != "ungrouped" && len(groups[g]) == 0 && !contains(serviceGroups, g) {
+			c.errorf("inventory-groups", "", "group %q has no hosts (an org group under peer needs at least one peer; remove the group otherwise)", g)
+		}
+	}
+
+	zkIDs, brokerIDs, ordererNames := map[int64]string{}, map[int64]string{}, map[string]string{}
+	orgs := map[string]*inventory.Org{}
+	var orgOrder []string
+	for _, h := range in.Hosts {
+		if len(h.Groups) == 0 {
+			c.errorf("inventory-groups", h.Name, "the host is in no group: put it in zookeeper, kafka, orderer or an org group under peer, or remove it")
+		}
+		address := h.Name
+		if !isUnset(h.Address) {
+			address = text(h.Address)
+		}
+		if err := ValidateAddress(address); err != nil {
+			c.errorf("address", h.Name, "ansible_host %v", err)
+		}
+		if z := h.ZooKeeper; z != nil {
+			id, ok := c.int("zookeeper-id", h.Name, "zookeeper_id", z.ID)
+			if ok && (id < 1 || id > 255) {
+				c.errorf("zookeeper-id", h.Name, "zookeeper_id %d is outside 1..255 (ZooKeeper's myid)", id)
+				ok = false
+			}
+			if ok {
+				if other, dup := zkIDs[id]; dup {
+					c.errorf("zookeeper-id", h.Name, "zookeeper_id %d is also the id of %s", id, other)
+				} else {
+					zkIDs[id] = h.Name
+				}
+			}
+			port, _ := integer(z.ClientPort)
+			t.ZooKeepers = append(t.ZooKeepers, inventory.ZooKeeper{Node: inventory.Node{Host: h.Name, Address: address, Port: int(port)}, ID: int(id)})
+		}
+		if k := h.Kafka; k != nil {
+			id, ok := c.int("kafka-broker-id", h.Name, "kafka_broker_id", k.BrokerID)
+			if ok && id < 0 {
+				c.errorf("kafka-broker-id", h.Name, "kafka_broker_id %d is negative", id)
+				ok = false
+			}
+			if ok {
+				if other, dup := brokerIDs[id]; dup {
+					c.errorf("kafka-broker-id", h.Name, "kafka_broker_id %d is also the id of %s", id, other)
+				} else {
+					brokerIDs[id] = h.Name
+				}
+			}
+			port, _ := integer(k.Port)
+			t.Brokers = append(t.Brokers, inventory.Broker{Node: inventory.Node{Host: h.Name, Address: address, Port: int(port)}, ID: int(id)})
+		}
+		if o := h.Orderer; o != nil {
+			name, ok := c.str("orderer-name", h.Name, "orderer_name", o.Name)
+			if ok {
+				if err := ValidateDomainLabel(name); err != nil {
+					c.errorf("orderer-name", h.Name, "orderer_name %v", err)
+				} else if other, dup := ordererNames[name]; dup {
+					c.errorf("orderer-name", h.Name, "orderer_name %s is also the name of %s", name, other)
+				} else {
+					ordererNames[name] = h.Name
+				}
+			}
+			port, _ := integer(o.Port)
+			ops, _ := integer(o.OperationsPort)
+			t.Orderers = append(t.Orderers, inventory.Orderer{Node: inventory.Node{Host: h.Name, Address: address, Port: int(port)},
+				Name: name, FQDN: name + "." + t.Domain, OpsPort: int(ops)})
+		}
+		if p := h.Peer; p != nil {
+			c.peer(t, h, address, orgs, &orgOrder)
+		}
+	}
+	msps := map[string]string{}
+	for _, g := range orgOrder {
+		o := orgs[g]
+		if other, dup := msps[o.MSPID]; dup && o.MSPID != "" {
+			c.errorf("org", "", "org_msp_id %s is on both org groups %s and %s", o.MSPID, other, g)
+		}
+		msps[o.MSPID] = g
+		t.Orgs = append(t.Orgs, *o)
+	}
+	return t
+}
+
+// peer checks one peer and adds it to its org.
+func (c *checker) peer(t *inventory.Topology, h HostFacts, address string, orgs map[string]*inventory.Org, order *[]string) {
+	p := h.Peer
+	name, ok := c.str("peer", h.Name, "peer_name", p.Name)
+	if ok {
+		if err := ValidateDomainLabel(name); err != nil {
+			c.errorf("peer", h.Name, "peer_name %v", err)
+		}
+	}
+	orgName, _ := c.str("peer", h.Name, "org_name", p.OrgName)
+	msp, _ := c.str("peer", h.Name, "org_msp_id", p.MSPID)
+	domain, ok := c.str("peer", h.Name, "org_domain", p.Domain)
+	if ok {
+		if err := ValidateAddress(domain); err != nil {
+			c.errorf("peer", h.Name, "org_domain %v", err)
+		}
+	}
+	group := p.OrgGroup
+	if group == "" {
+		c.errorf("peer", h.Name, "the peer is in no org group: put it in a child group of peer (e.g. org1)")
+		group = "peer"
+	}
+	o := orgs[group]
+	if o == nil {
+		o = &inventory.Org{Group: group, Name: orgName, MSPID: msp, Domain: domain}
+		orgs[group] = o
+		*order = append(*order, group)
+	} else {
+		for _, f := range []struct{ field, have, want string }{
+			{"org_name", orgName, o.Name}, {"org_msp_id", msp, o.MSPID}, {"org_domain", domain, o.Domain}} {
+			if f.have != f.want {
+				c.errorf("org", h.Name, "%s %q differs from %q on the other peers of org group %s", f.field, f.have, f.want, group)
 			}
 		}
-		if !b.ReplicaFetchMaxBytes.Invalid && !b.MessageMaxBytes.Invalid && !abs.Invalid &&
-			b.ReplicaFetchMaxBytes.Value < b.MessageMaxBytes.Value && b.ReplicaFetchMaxBytes.Value >= abs.Value {
-			add(Finding{Level: Warning, Rule: "kafka-message-size",
-				Message: fmt.Sprintf("replica.fetch.max.bytes %s is below message.max.bytes %s: a largest message cannot be replicated",
-					b.ReplicaFetchMaxBytes.Describe(), b.MessageMaxBytes.Describe()),
-				Advice: "Fabric's Kafka guide sets replica.fetch.max.bytes = message.max.bytes"}, b.Host)
-		}
-		if !b.UncleanLeaderElection.Invalid && b.UncleanLeaderElection.Value != 0 {
-			add(Finding{Level: Warning, Rule: "kafka-unclean-election",
-				Message: "unclean.leader.election.enable is true: a replica outside the in-sync set may become leader and lose ordered blocks",
-				Advice:  "Fabric's Kafka guide requires unclean.leader.election.enable = false"}, b.Host)
-		}
-		if !b.LogRetentionMs.Invalid && b.LogRetentionMs.Value != -1 {
-			add(Finding{Level: Warning, Rule: "kafka-log-retention",
-				Message: fmt.Sprintf("log.retention.ms %s: Kafka will delete old ordered messages, and an orderer that has to replay them cannot", b.LogRetentionMs.Describe()),
-				Advice:  "Fabric's Kafka guide sets log.retention.ms = -1 (keep forever)"}, b.Host)
+		for _, q := range o.Peers {
+			if q.Name == name && name != "" {
+				c.errorf("peer", h.Name, "peer_name %s is also the name of %s in org group %s", name, q.Host, group)
+			}
 		}
 	}
-	for _, key := range order {
-		out = append(out, *merge[key])
-	}
-	ofr := s.OrdererReplicationFactor
-	if ofr.Invalid {
-		// reported as a settings error
-	} else if ofr.Value > int64(k) {
-		out = append(out, Finding{Level: Error, Rule: "orderer-replication-factor",
-			Message: fmt.Sprintf("the orderers' Kafka.Topic.ReplicationFactor %s is larger than the %d brokers: the orderers cannot create channel topics", ofr.Describe(), k)})
-	} else if len(s.Brokers) > 0 && !s.Brokers[0].ReplicationFactor.Invalid && ofr.Value != s.Brokers[0].ReplicationFactor.Value {
-		out = append(out, Finding{Level: Warning, Rule: "orderer-replication-factor",
-			Message: fmt.Sprintf("the orderers' Kafka.Topic.ReplicationFactor %s differs from the brokers' default.replication.factor %s",
-				ofr.Describe(), s.Brokers[0].ReplicationFactor.Describe()),
-			Advice: "Fabric's Kafka guide keeps them equal"})
-	}
-	return out
+	port, _ := integer(p.Port)
+	ops, _ := integer(p.OperationsPort)
+	o.Peers = append(o.Peers, inventory.Peer{Node: inventory.Node{Host: h.Name, Address: address, Port: int(port)},
+		Name: name, FQDN: name + "." + o.Domain, Org: group, MSPID: o.MSPID, Domain: o.Domain, OpsPort: int(ops)})
 }
 
-func describeBytes(s Setting) string {
-	where := s.Source
-	if s.Var != "" {
-		where = s.Var + ", " + s.Source
-	}
-	return fmt.Sprintf("%s (%s)", bytesize.Format(s.Value), where)
-}
+// wildcardAddresses mean every address of the host.
+var wildcardAddresses = []string{"0.0.0.0", "::", "*", ""}
 
-// KafkaDeprecation is a note that Kafka ordering is deprecated.
-func KafkaDeprecation() Finding {
-	return Finding{Level: Info, Rule: "kafka-deprecated",
-		Message: "Kafka-based ordering is deprecated since Fabric 2.0 and removed in 3.0",
-		Advice:  "Fabric documents a Kafka-to-Raft migration"}
+// ports: every port is 1..65535 and no two services bind one address and
+// port (a wildcard clashes with any address of the same host).
+func (c *checker) ports() {
+	type bound struct {
+		host, service, address string
+		port                   int64
+	}
+	var all []bound
+	for _, h := range c.in.Hosts {
+		for _, p := range h.Ports {
+			n, err := integer(p.Port)
+			field := strings.ReplaceAll(p.Service, " ", "_") + " port"
+			if err != nil {
+				c.errorf("port", h.Name, "%s %v", field, err)
+				continue
+			}
+			if n < 1 || n > 65535 {
+				c.errorf("port", h.Name, "%s %d is outside 1..65535", field, n)
+				continue
+			}
+			all = append(all, bound{h.Name, p.Service, text(p.Address), n})
+		}
+	}
+	// Host and service order, so a clash reads the same whatever order the
+	// roles added their ports in.
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].host != all[j].host {
+			return all[i].host < all[j].host
+		}
+		return all[i].service < all[j].service
+	})
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			if a.port != b.port {
+				continue
+			}
+			if a.address == b.address || a.host == b.host && (contains(wildcardAddresses, a.address) || contains(wildcardAddresses, b.address)) {
+				c.errorf("port-clash", b.host, "%s and %s %s both bind %s:%d", b.service, a.host, a.service, b.address, b.port)
+			}
+		}
+	}
 }

@@ -281,7 +281,8 @@ func PreflightLines(r *preflight.Report) []string {
 	for _, f := range r.Findings {
 		word := map[preflight.Level]string{preflight.Error: "error", preflight.Warning: "warning", preflight.Info: "note"}[f.Level]
 		line := fmt.Sprintf("        %s: %s", word, f.Message)
-		if len(f.Hosts) > 0 {
+		// A message about one host already starts with its name.
+		if len(f.Hosts) > 0 && !strings.HasPrefix(f.Message, f.Hosts[0]+": ") {
 			line += " [" + strings.Join(f.Hosts, ", ") + "]"
 		}
 		out = append(out, line)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/fabrun/fabrun/internal/inventory"
+	"github.com/fabrun/fabrun/internal/preflight"
 	"github.com/fabrun/fabrun/internal/report"
 )
 
@@ -107,12 +109,14 @@ func TestParseHelpAndExitCode(t *testing.T) {
 	}
 }
 
-// fakeHome is a checkout with the files preflight looks for, the real role
-// defaults, and a fake ansible-inventory printing the recorded output of
-// inventory/local.
+// fakeHome is a checkout with the files preflight looks for and a fake
+// ansible-playbook that prints the events of a preflight play whose
+// fabric_preflight task returned outcomes()' good one (the bad one when an
+// extra var ends in =bad): the runner's side of the preflight, without Ansible.
 func fakeHome(t *testing.T) string {
 	t.Helper()
 	home := t.TempDir()
+	good, bad := outcomes()
 	write := func(p, content string, mode os.FileMode) {
 		p = filepath.Join(home, p)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
@@ -122,36 +126,45 @@ func fakeHome(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	// The recorded ansible-inventory output of inventory/local, kept current
-	// by tests/fixtures_test.go.
-	inv, err := os.ReadFile(filepath.Join("..", "..", "inventory", "testdata", "local.json"))
-	if err != nil {
-		t.Fatal(err)
+	for name, o := range map[string]preflight.Outcome{"good.json": good, "bad.json": bad} {
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(name, string(b), 0o644)
 	}
 	write("ansible.cfg", "[defaults]\n", 0o644)
 	write("playbooks/site.yml", "---\n", 0o644)
+	write("playbooks/preflight.yml", "---\n", 0o644)
 	write("inventory/local/hosts.yml", "all: {}\n", 0o644)
-	write("inventory/local.json", string(inv), 0o644)
-	write("build/venv/bin/ansible-inventory", "#!/bin/sh\ncat "+filepath.Join(home, "inventory/local.json")+"\n", 0o755)
-	write("build/venv/bin/ansible-playbook", "#!/bin/sh\necho 'ansible-playbook must not run in this test' >&2\nexit 99\n", 0o755)
+	write("build/venv/bin/ansible-playbook", `#!/bin/sh
+case "$*" in *teardown.yml*) echo 'ansible-playbook must not run in this test' >&2; exit 99;; esac
+out=good.json result=ok rc=0
+case "$*" in *=bad*) out=bad.json result=failed rc=2;; esac
+ev() { printf '\036FABRUN-EVENT %s\n' "$1"; }
+ev '{"_event":"v2_playbook_on_play_start","play":{"name":"Preflight","id":"p"}}'
+ev '{"_event":"v2_playbook_on_task_start","task":{"name":"Evaluate the preflight rules","id":"t"}}'
+ev "{\"_event\":\"v2_runner_on_$result\",\"task\":{\"name\":\"Evaluate the preflight rules\",\"id\":\"t\"},\"hosts\":{\"localhost\":{\"action\":\"fabrun.fabric.fabric_preflight\",\"fabrun_preflight\":$(cat `+home+`/$out)}}}"
+ev '{"_event":"v2_playbook_on_stats","stats":{}}'
+exit $rc
+`, 0o755)
 	write("build/fabric/bin/peer", "x", 0o755)
 	write("build/fabric/bin/orderer", "x", 0o755)
 	write("build/artifacts/kafka-3.9.1.tar.gz", "x", 0o644)
 	write("build/artifacts/zookeeper-3.8.4.tar.gz", "x", 0o644)
-	// The real role defaults, so the fake checkout cannot drift from them.
-	defaults, err := filepath.Glob(filepath.Join("..", "..", "..", "roles", "*", "defaults", "main.yml"))
-	if err != nil || len(defaults) == 0 {
-		t.Fatalf("no role defaults found under roles/: %v", err)
-	}
-	for _, d := range defaults {
-		b, err := os.ReadFile(d)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rel, _ := filepath.Rel(filepath.Join("..", "..", ".."), d)
-		write(rel, string(b), 0o644)
-	}
 	return home
+}
+
+// outcomes are a passing preflight with two warnings and a failing one.
+func outcomes() (good, bad preflight.Outcome) {
+	warn := []preflight.Finding{
+		{Level: preflight.Warning, Rule: "kafka-brokers", Message: "3 Kafka brokers with default.replication.factor 3"},
+		{Level: preflight.Warning, Rule: "zookeeper-ensemble", Message: "a ZooKeeper ensemble of 2", Hosts: []string{"a", "b"}},
+	}
+	good = preflight.Outcome{Report: preflight.Report{Findings: warn}, Topology: &inventory.Topology{Channel: "mychannel"}}
+	bad = preflight.Outcome{Report: preflight.Report{Findings: append([]preflight.Finding{{Level: preflight.Error, Rule: "kafka-min-insync",
+		Message: "server215: kafka_min_insync_replicas 3 is not below kafka_default_replication_factor 3", Hosts: []string{"server215"}}}, warn...)}}
+	return good, bad
 }
 
 func runCmd(t *testing.T, stdin string, args ...string) (int, string, string) {
@@ -169,12 +182,13 @@ func TestCheckCommand(t *testing.T) {
 		!strings.Contains(out, "preflight passed") {
 		t.Errorf("check: exit %d\n%s\n%s", code, out, errs)
 	}
-	code, out, _ = runCmd(t, "", "check", "--home", home, "-e", "kafka_min_insync_replicas=3")
-	if code != report.ExitPreflight || !strings.Contains(out, "FAILED  preflight") || !strings.Contains(out, "min.insync.replicas 3") {
+	code, out, _ = runCmd(t, "", "check", "--home", home, "-e", "kafka_min_insync_replicas=bad")
+	if code != report.ExitPreflight || !strings.Contains(out, "FAILED  preflight") ||
+		!strings.Contains(out, "error: server215: kafka_min_insync_replicas 3") || strings.Contains(out, "[server215]") {
 		t.Errorf("check with M = R: exit %d\n%s", code, out)
 	}
 	// --json: one document on stdout, progress on stderr.
-	code, out, errs = runCmd(t, "", "check", "--home", home, "--json", "-e", "kafka_message_max_bytes=1")
+	code, out, errs = runCmd(t, "", "check", "--home", home, "--json", "-e", "x=bad")
 	var doc map[string]any
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("stdout is not one JSON document: %v\n%s", err, out)
@@ -183,7 +197,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("check --json: exit %d, doc %v, stderr %s", code, doc, errs)
 	}
 	pf := doc["preflight"].(map[string]any)["findings"].([]any)
-	if first := pf[0].(map[string]any); first["level"] != "error" || first["rule"] != "kafka-message-size" {
+	if first := pf[0].(map[string]any); first["level"] != "error" || first["rule"] != "kafka-min-insync" {
 		t.Errorf("first finding = %v", first)
 	}
 }
@@ -260,14 +274,7 @@ func TestFindHome(t *testing.T) {
 	}
 }
 
-func TestRoleOrderAndChildEnv(t *testing.T) {
-	home := t.TempDir()
-	for _, r := range []string{"topology", "kafka", "artifacts"} {
-		os.MkdirAll(filepath.Join(home, "roles", r), 0o755)
-	}
-	if got := roleOrder(home); !reflect.DeepEqual(got, []string{"artifacts", "kafka", "topology"}) {
-		t.Errorf("roleOrder = %v", got)
-	}
+func TestChildEnv(t *testing.T) {
 	env := ChildEnv("/r", false)
 	if env["ANSIBLE_CONFIG"] != "/r/ansible.cfg" || !strings.HasPrefix(env["PATH"], "/r/build/venv/bin:/r/build/fabric/bin:") {
 		t.Errorf("ChildEnv = %v", env)

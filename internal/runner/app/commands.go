@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/fabrun/fabrun/internal/inventory"
 	"github.com/fabrun/fabrun/internal/preflight"
 	"github.com/fabrun/fabrun/internal/report"
 	"github.com/fabrun/fabrun/internal/runner/netclient"
@@ -184,31 +186,64 @@ func (s *session) logDir() string {
 	return filepath.Join(os.TempDir(), "fabrun-log")
 }
 
-// load reads the inventory (once).
+// load runs the preflight play (once): Ansible resolves the inventory and
+// the rules judge it; the outcome holds the topology the other commands use.
 func (s *session) load() error {
 	if s.loaded != nil {
 		return nil
 	}
-	l, err := LoadInventory(s.ctx, s.home, s.childEnv(), s.tools, s.o.Inventory, s.o.ExtraVars)
-	if err != nil {
-		return err
+	if s.tools.AnsiblePlaybook == "" {
+		return errors.New("ansible-playbook not found (run `make venv`)")
 	}
-	s.loaded = l
+	// Check mode: the play only sets facts and evaluates; it never changes anything.
+	res, err := playbook.Run(s.ctx, s.playbookOptions("preflight.yml", true, false), "preflight.yml")
+	if err != nil {
+		return fmt.Errorf("cannot run preflight.yml: %v", err)
+	}
+	if len(res.Preflight) == 0 {
+		// The play stopped before the rules ran: an inventory value Ansible
+		// cannot template, an unreadable inventory, ...
+		what := res.Error
+		if len(res.Failures) > 0 {
+			f := res.Failures[0]
+			what = fmt.Sprintf("task %q failed on %s: %s", f.Task, f.Host, f.Message)
+		}
+		if what == "" {
+			what = fmt.Sprintf("ansible-playbook exited %d before the rules ran", res.ExitCode)
+		}
+		return fmt.Errorf("preflight.yml: %s (log: %s)", what, res.Log)
+	}
+	var out preflight.Outcome
+	if err := json.Unmarshal(res.Preflight, &out); err != nil {
+		return fmt.Errorf("preflight.yml: reading the rules' outcome: %v", err)
+	}
+	if out.Topology == nil {
+		out.Topology = &inventory.Topology{}
+	}
+	s.loaded = &Loaded{Topology: out.Topology, Outcome: &out}
 	return nil
 }
 
-// preflight runs the checks as the first phase; false stops the command.
+// preflight checks, as the first phase, the controller's own tools, then
+// runs the preflight play; false stops the command.
 func (s *session) preflight() bool {
 	s.prog.Begin("preflight")
-	if err := s.load(); err != nil {
-		s.prog.End(false, "cannot read the inventory")
-		s.fail(report.ExitPreflight, "%v", err)
-		return false
+	var files []preflight.Finding
+	if s.collection {
+		files = preflight.CheckCollectionFiles(s.home, s.tools.AnsiblePlaybook)
+	} else {
+		files = preflight.CheckFiles(s.home, s.tools.AnsiblePlaybook)
 	}
-	rep := preflight.Check(preflight.Input{
-		Home: s.home, Collection: s.collection, Inventory: s.loaded.Inventory, Topology: s.loaded.Topology,
-		Problems: s.loaded.Problems, AnsiblePlaybook: s.tools.AnsiblePlaybook,
-	})
+	rep := &preflight.Report{Findings: files}
+	if rep.OK() {
+		if err := s.load(); err != nil {
+			s.prog.End(false, "the preflight play did not run its rules")
+			s.fail(report.ExitPreflight, "%v", err)
+			return false
+		}
+		rep.Add(s.loaded.Outcome.Findings...)
+	}
+	rep.Sort()
 	s.doc.Preflight = rep
 	s.prog.End(rep.OK(), report.PreflightDetail(rep))
 	s.lines(report.PreflightLines(rep))
@@ -219,19 +254,26 @@ func (s *session) preflight() bool {
 	return true
 }
 
-// playbook runs one playbook with progress, and reports a failure.
-func (s *session) playbook(name string, check, diff bool, extra ...string) (*playbook.Result, bool) {
-	env := s.childEnv()
+// playbookOptions are the options every playbook runs with.
+func (s *session) playbookOptions(name string, check, diff bool, extra ...string) playbook.Options {
 	collection := ""
 	if s.collection {
 		collection = CollectionName
 	}
-	opts := playbook.Options{
+	return playbook.Options{
 		Home: s.home, Collection: collection, AnsiblePlaybook: s.tools.AnsiblePlaybook, Inventory: s.o.Inventory,
 		ExtraVars: append(append([]string(nil), s.o.ExtraVars...), extra...),
 		Limit:     s.o.Limit, Tags: s.o.Tags, Check: check, Diff: diff, Verbose: s.o.Verbose, Forks: s.o.Forks,
-		Env: env, Log: filepath.Join(s.logDir(), "fabrun-"+strings.TrimSuffix(name, ".yml")+".log"),
+		Env: s.childEnv(), Log: filepath.Join(s.logDir(), "fabrun-"+strings.TrimSuffix(name, ".yml")+".log"),
 	}
+}
+
+// preflightDone tells a playbook that this run's preflight already ran.
+const preflightDone = "fabrun_preflight_done=true"
+
+// playbook runs one playbook with progress, and reports a failure.
+func (s *session) playbook(name string, check, diff bool, extra ...string) (*playbook.Result, bool) {
+	opts := s.playbookOptions(name, check, diff, extra...)
 	opts.OnEvent, opts.OnPlayEnd = playbookProgress(s.prog)
 	if s.o.Verbose > 0 {
 		opts.Human = s.out
@@ -263,7 +305,7 @@ func (s *session) deploy() int {
 	if !s.preflight() {
 		return report.ExitPreflight
 	}
-	res, ok := s.playbook("site.yml", s.o.Check, s.o.Check)
+	res, ok := s.playbook("site.yml", s.o.Check, s.o.Check, preflightDone)
 	if !ok {
 		return report.ExitDeploy
 	}
@@ -321,22 +363,21 @@ func (s *session) verify() (*verify.Outcome, bool) {
 		s.fail(report.ExitVerify, "%v", err)
 		return nil, false
 	}
-	if len(s.loaded.Problems) > 0 {
+	if !s.loaded.Outcome.OK() {
 		s.prog.End(false, "inventory problems")
-		s.lines(report.PreflightLines(&preflight.Report{Findings: preflight.CheckTopology(s.loaded.Problems)}))
+		s.lines(report.PreflightLines(&s.loaded.Outcome.Report))
 		s.fail(report.ExitVerify, "the inventory does not describe a complete network")
 		return nil, false
 	}
 	t := s.loaded.Topology
 	opts := verify.Defaults()
-	opts.Chaincode = s.loaded.Var("chaincode_name", opts.Chaincode)
-	opts.Version = s.loaded.Var("chaincode_version", opts.Version)
+	opts.Chaincode = orDefault(s.loaded.Outcome.Chaincode, opts.Chaincode)
+	opts.Version = orDefault(s.loaded.Outcome.ChaincodeVersion, opts.Version)
 	opts.Channel = t.Channel
 	s.doc.Network = s.network(opts.Chaincode, opts.Version)
-
-	if err := s.loaded.Workdir(s.ctx, s.childEnv(), s.tools, s.o.Inventory, s.o.ExtraVars); err != nil {
+	if t.Workdir == "" {
 		s.prog.End(false, "no crypto material")
-		s.fail(report.ExitVerify, "verify: %v", err)
+		s.fail(report.ExitVerify, "verify: fabrun_workdir is not defined in the inventory")
 		return nil, false
 	}
 	s.prog.Task("connecting through the Fabric SDK")
@@ -412,22 +453,19 @@ func (s *session) statusCmd() int {
 		s.prog.End(false, "cannot read the inventory")
 		return s.fail(report.ExitPreflight, "%v", err)
 	}
-	if len(s.loaded.Problems) > 0 {
+	if !s.loaded.Outcome.OK() {
 		s.prog.End(false, "inventory problems")
-		s.lines(report.PreflightLines(&preflight.Report{Findings: preflight.CheckTopology(s.loaded.Problems)}))
+		s.lines(report.PreflightLines(&s.loaded.Outcome.Report))
 		return s.fail(report.ExitPreflight, "the inventory does not describe a complete network")
 	}
 	t := s.loaded.Topology
 	opts := status.Options{
-		Topics: uniq(s.loaded.Var("artifacts_system_channel", "system-channel"), t.Channel),
+		Topics:    uniq(orDefault(s.loaded.Outcome.SystemChannel, "system-channel"), t.Channel),
+		MinInsync: s.loaded.Outcome.MinInsyncReplicas,
 	}
-	if settings, _ := preflight.Effective(s.loaded.Inventory, t); settings != nil && len(settings.Brokers) > 0 &&
-		!settings.Brokers[0].MinInsyncReplicas.Invalid {
-		opts.MinInsync = int(settings.Brokers[0].MinInsyncReplicas.Value)
-	}
-	if err := s.loaded.Workdir(s.ctx, s.childEnv(), s.tools, s.o.Inventory, s.o.ExtraVars); err != nil {
+	if t.Workdir == "" {
 		s.prog.End(false, "no crypto material")
-		return s.fail(report.ExitVerify, "status: %v", err)
+		return s.fail(report.ExitVerify, "status: fabrun_workdir is not defined in the inventory")
 	}
 	net, err := netclient.Open(t, netclient.Options{Org: s.o.Org, Timeout: 20 * time.Second})
 	if err != nil {
@@ -450,6 +488,13 @@ func (s *session) statusCmd() int {
 		return s.fail(report.ExitVerify, "%d of %d checks not healthy", bad, len(r.Nodes))
 	}
 	return report.ExitOK
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 func uniq(xs ...string) []string {
@@ -512,7 +557,7 @@ func (s *session) plan() int {
 	if !s.preflight() {
 		return report.ExitPreflight
 	}
-	res, ok := s.playbook("site.yml", true, true)
+	res, ok := s.playbook("site.yml", true, true, preflightDone)
 	if res != nil {
 		s.doc.Plan = res.Changes
 	}

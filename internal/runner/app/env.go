@@ -1,16 +1,15 @@
 package app
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/fabrun/fabrun/internal/inventory"
+	"github.com/fabrun/fabrun/internal/preflight"
 )
 
 // IsHome is true for a checkout root: ansible.cfg and playbooks/.
@@ -153,108 +152,13 @@ func ChildEnv(home string, collection bool) map[string]string {
 	}
 }
 
-func envList(m map[string]string) []string {
-	var out []string
-	for k, v := range m {
-		out = append(out, k+"="+v)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // DefaultInventory is the local inventory of the checkout.
 func DefaultInventory(home string) string { return filepath.Join(home, "inventory", "local") }
 
-// roleOrder loads every role's defaults, the shared topology role last so
-// its network-wide values win.
-func roleOrder(home string) []string {
-	entries, err := os.ReadDir(filepath.Join(home, "roles"))
-	if err != nil {
-		return nil
-	}
-	var roles []string
-	for _, e := range entries {
-		if e.IsDir() && e.Name() != "topology" {
-			roles = append(roles, e.Name())
-		}
-	}
-	sort.Strings(roles)
-	return append(roles, "topology")
-}
-
-// Loaded is an inventory as the playbooks will see it.
+// Loaded is the network the inventory describes, as the preflight play
+// resolved it with Ansible (precedence, templates, role defaults, extra
+// vars), and the preflight rules' verdict on it.
 type Loaded struct {
-	Inventory *inventory.Inventory
-	Topology  *inventory.Topology
-	Problems  []error
-}
-
-// LoadInventory parses the inventory with ansible-inventory (no host is
-// contacted) in the environment env (ChildEnv), adds every role's defaults
-// below it and the extra vars above.
-func LoadInventory(ctx context.Context, home string, env map[string]string, tools Tools, source string, extra []string) (*Loaded, error) {
-	if tools.AnsibleInventory == "" {
-		return nil, errors.New("ansible-inventory not found (run `make venv`)")
-	}
-	inv, err := inventory.Load(ctx, tools.AnsibleInventory, source, envList(env))
-	if err != nil {
-		return nil, err
-	}
-	if err := inv.LoadRoleDefaults(home, roleOrder(home)...); err != nil {
-		return nil, err
-	}
-	cwd, _ := os.Getwd()
-	if err := inv.AddExtraVars(extra, cwd); err != nil {
-		return nil, err
-	}
-	inv.Magic["playbook_dir"] = filepath.Join(home, "playbooks")
-	// The Python next to the Ansible tools (the checkout's venv, or the
-	// installation's on PATH).
-	inv.Magic["ansible_playbook_python"] = filepath.Join(filepath.Dir(tools.AnsibleInventory), "python3")
-	topo, problems := inv.Topology()
-	return &Loaded{Inventory: inv, Topology: topo, Problems: problems}, nil
-}
-
-// Var is a play-level variable (from the first host) or def.
-func (l *Loaded) Var(name, def string) string {
-	host := ""
-	if hs := l.Inventory.Hosts(); len(hs) > 0 {
-		host = hs[0]
-	}
-	v, ok, err := l.Inventory.Var(host, name)
-	if err != nil || !ok {
-		return def
-	}
-	s := fmt.Sprint(v)
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-// Workdir makes sure the topology's fabrun_workdir is known: when its
-// template is beyond what the inventory package evaluates, Ansible renders
-// it on the controller's localhost (no inventory host is contacted).
-func (l *Loaded) Workdir(ctx context.Context, env map[string]string, tools Tools, source string, extra []string) error {
-	t := l.Topology
-	if t.Workdir != "" {
-		return nil
-	}
-	hosts := l.Inventory.Hosts()
-	if len(hosts) == 0 {
-		return errors.New("the inventory has no hosts")
-	}
-	if tools.Ansible == "" {
-		return fmt.Errorf("fabrun_workdir: %v, and ansible is not found to render it", t.WorkdirErr)
-	}
-	vals, err := inventory.RenderWithAnsible(ctx, tools.Ansible, source, extra, envList(env), hosts[0], "fabrun_workdir")
-	if err != nil {
-		return err
-	}
-	w := fmt.Sprint(vals["fabrun_workdir"])
-	if w == "" || w == "<nil>" {
-		return errors.New("fabrun_workdir is not defined in the inventory")
-	}
-	t.Workdir = w
-	return nil
+	Topology *inventory.Topology
+	Outcome  *preflight.Outcome
 }

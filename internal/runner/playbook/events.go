@@ -85,6 +85,8 @@ type HostResult struct {
 	Attempts     int           `json:"attempts,omitempty"`
 	Retries      int           `json:"retries,omitempty"`
 	FailedItems  []*HostResult `json:"failed_items,omitempty"`
+	// Preflight is the fabric_preflight module's outcome, whole.
+	Preflight json.RawMessage `json:"fabrun_preflight,omitempty"`
 }
 
 // Message is the clearest one-paragraph explanation of a failed result:

@@ -1,6 +1,7 @@
 package playbook
 
 import (
+	"encoding/json"
 	"sort"
 	"sync"
 	"time"
@@ -26,6 +27,9 @@ type Result struct {
 	Error string `json:"error,omitempty"`
 	// Log is the file with ansible-playbook's full output.
 	Log string `json:"log,omitempty"`
+	// Preflight is the last fabric_preflight outcome of the run (nil: the
+	// rules did not run).
+	Preflight json.RawMessage `json:"-"`
 }
 
 // OK is true when the run finished with no failed or unreachable host.
@@ -195,6 +199,9 @@ func (t *Tracker) hostResult(ev *Event, host string, hr *HostResult) {
 	playName := ""
 	if t.play != nil {
 		playName = t.play.Name
+	}
+	if hr != nil && len(hr.Preflight) > 0 {
+		t.res.Preflight = hr.Preflight
 	}
 	switch {
 	case ev.Event == EventFailed && hr != nil && hr.IgnoreErrors:

@@ -42,6 +42,9 @@ KEEP = (
     "exception", "module_stderr", "module_stdout",
 )
 
+# The result key of fabrun.fabric.fabric_preflight (internal/preflight.ResultKey).
+PREFLIGHT = "fabrun_preflight"
+
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
@@ -109,6 +112,9 @@ class CallbackModule(CallbackBase):
             out["censored"] = "the output has been hidden due to the fact that 'no_log: true' was specified for this result"
         else:
             out = {k: _cut(data[k]) for k in KEEP if k in data}
+            # The preflight module's outcome is read whole, not shown.
+            if isinstance(data.get(PREFLIGHT), dict):
+                out[PREFLIGHT] = data[PREFLIGHT]
             if "results" in data and isinstance(data["results"], list):
                 # A loop: keep the failed items' messages.
                 items = []

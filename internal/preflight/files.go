@@ -1,60 +1,16 @@
 package preflight
 
+// The controller's own prerequisites (ansible-playbook, the built tools
+// and modules) are checked by the runner before it can run the preflight
+// play at all; they are not inventory rules.
+
 import (
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/fabrun/fabrun/internal/inventory"
 )
-
-// Input is what Check looks at.
-type Input struct {
-	// Home is the repository root (build/, plugins/modules/, roles/), or
-	// the installed collection's directory when Collection is set.
-	Home string
-	// Collection: Home is an installed fabrun.fabric, which has no build/
-	// (the inventory says where the software is).
-	Collection bool
-	// Inventory has role defaults and extra vars loaded.
-	Inventory *inventory.Inventory
-	// Topology and Problems are Inventory.Topology()'s results.
-	Topology *inventory.Topology
-	Problems []error
-	// AnsiblePlaybook is the ansible-playbook found ("" when none was).
-	AnsiblePlaybook string
-	// SkipFiles leaves out the checks for built tools and artifacts.
-	SkipFiles bool
-}
-
-// Check runs every rule.
-func Check(in Input) *Report {
-	r := &Report{}
-	r.Add(CheckTopology(in.Problems)...)
-	switch {
-	case in.SkipFiles:
-	case in.Collection:
-		r.Add(CheckCollectionFiles(in.Home, in.AnsiblePlaybook)...)
-	default:
-		r.Add(CheckFiles(in.Home, in.AnsiblePlaybook)...)
-	}
-	if in.Topology != nil {
-		r.Add(CheckZooKeeper(in.Topology)...)
-		if in.Inventory != nil {
-			settings, errs := Effective(in.Inventory, in.Topology)
-			r.Add(settingFindings(errs)...)
-			r.Settings = settings
-			r.Add(CheckKafka(in.Topology, settings)...)
-		}
-		if len(in.Topology.Brokers) > 0 {
-			r.Add(KafkaDeprecation())
-		}
-	}
-	r.Sort()
-	return r
-}
 
 // CheckFiles checks the controller has what a deploy copies or runs:
 // ansible-playbook, the Fabric binaries, the Kafka and ZooKeeper archives
@@ -124,23 +80,4 @@ func ModuleNames(home string) []string {
 func isFile(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && !st.IsDir()
-}
-
-// settingFindings merges identical setting errors of several hosts.
-func settingFindings(errs []SettingError) []Finding {
-	var out []Finding
-	idx := map[string]int{}
-	for _, e := range errs {
-		msg := e.Err.Error()
-		i, ok := idx[msg]
-		if !ok {
-			i = len(out)
-			idx[msg] = i
-			out = append(out, Finding{Level: Error, Rule: "settings", Message: msg})
-		}
-		if e.Host != "" {
-			out[i].Hosts = append(out[i].Hosts, e.Host)
-		}
-	}
-	return out
 }

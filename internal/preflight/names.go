@@ -1,0 +1,94 @@
+package preflight
+
+import (
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+)
+
+// Fabric's rules for names (configtx channel IDs; lscc chaincode names
+// and versions, the legacy lifecycle the chaincode role uses).
+var (
+	channelIDPattern        = regexp.MustCompile(`^[a-z][a-z0-9.-]*$`)
+	chaincodeNamePattern    = regexp.MustCompile(`^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$`)
+	chaincodeVersionPattern = regexp.MustCompile(`^[A-Za-z0-9_.+-]+$`)
+	// An RFC 1123 host name: dot-separated labels of letters, digits and
+	// inner hyphens, each at most 63 characters.
+	hostLabelPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
+)
+
+// maxChannelIDLength is Fabric's limit on a channel name.
+const maxChannelIDLength = 249
+
+// ValidateChannelID applies Fabric's channel name rule.
+func ValidateChannelID(id string) error {
+	switch {
+	case id == "":
+		return fmt.Errorf("is empty")
+	case len(id) > maxChannelIDLength:
+		return fmt.Errorf("is %d characters long; Fabric allows at most %d", len(id), maxChannelIDLength)
+	case !channelIDPattern.MatchString(id):
+		return fmt.Errorf("%q does not match Fabric's channel name rule [a-z][a-z0-9.-]* (lower case, starting with a letter)", id)
+	}
+	return nil
+}
+
+// ValidateChaincodeName applies Fabric's chaincode name rule.
+func ValidateChaincodeName(name string) error {
+	if name == "" {
+		return fmt.Errorf("is empty")
+	}
+	if !chaincodeNamePattern.MatchString(name) {
+		return fmt.Errorf("%q does not match Fabric's chaincode name rule ^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$", name)
+	}
+	return nil
+}
+
+// ValidateChaincodeVersion applies Fabric's chaincode version rule.
+func ValidateChaincodeVersion(v string) error {
+	if v == "" {
+		return fmt.Errorf("is empty")
+	}
+	if !chaincodeVersionPattern.MatchString(v) {
+		return fmt.Errorf("%q does not match Fabric's chaincode version rule ^[A-Za-z0-9_.+-]+$", v)
+	}
+	return nil
+}
+
+// ValidateAddress accepts an IP address or an RFC 1123 host name.
+func ValidateAddress(a string) error {
+	if a == "" {
+		return fmt.Errorf("is empty")
+	}
+	if net.ParseIP(a) != nil {
+		return nil
+	}
+	if len(a) > 253 {
+		return fmt.Errorf("%q is longer than a host name may be (253)", a)
+	}
+	labels := strings.Split(strings.TrimSuffix(a, "."), ".")
+	allDigits := true
+	for _, l := range labels {
+		if !hostLabelPattern.MatchString(l) {
+			return fmt.Errorf("%q is neither an IP address nor a host name", a)
+		}
+		if strings.Trim(l, "0123456789") != "" {
+			allDigits = false
+		}
+	}
+	if allDigits {
+		// 10.0.0.300 is a mistyped IP, not a name.
+		return fmt.Errorf("%q is neither an IP address nor a host name", a)
+	}
+	return nil
+}
+
+// ValidateDomainLabel accepts one DNS label (an orderer or peer name,
+// which becomes the first label of its certificate's host name).
+func ValidateDomainLabel(s string) error {
+	if !hostLabelPattern.MatchString(s) {
+		return fmt.Errorf("%q is not a DNS label (letters, digits and inner hyphens, at most 63)", s)
+	}
+	return nil
+}
