@@ -106,6 +106,13 @@ type NetworkFacts struct {
 	ChaincodeName     any `json:"chaincode_name"`
 	ChaincodeVersion  any `json:"chaincode_version"`
 	ChaincodePolicy   any `json:"chaincode_policy"`
+	// CryptoDir and ChannelDir are where the artifacts phase keeps crypto
+	// material and genesis.block on the controller.
+	CryptoDir  any `json:"artifacts_crypto_dir"`
+	ChannelDir any `json:"artifacts_channel_dir"`
+	// ArtifactsRequired: the playbook run uses existing artifacts instead
+	// of making them (a node phase run on its own), so they must exist.
+	ArtifactsRequired any `json:"preflight_artifacts_required"`
 }
 
 // DecodeInput reads the module's arguments (or a recorded input).

@@ -1,16 +1,18 @@
 package preflight
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"regexp"
 	"strings"
+
+	"github.com/fabrun/fabrun/internal/configtx"
 )
 
-// Fabric's rules for names (configtx channel IDs; lscc chaincode names
-// and versions, the legacy lifecycle the chaincode role uses).
+// Fabric's rules for chaincode names and versions (lscc: the legacy
+// lifecycle the chaincode role uses) and for addresses.
 var (
-	channelIDPattern        = regexp.MustCompile(`^[a-z][a-z0-9.-]*$`)
 	chaincodeNamePattern    = regexp.MustCompile(`^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$`)
 	chaincodeVersionPattern = regexp.MustCompile(`^[A-Za-z0-9_.+-]+$`)
 	// An RFC 1123 host name: dot-separated labels of letters, digits and
@@ -18,20 +20,15 @@ var (
 	hostLabelPattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 )
 
-// maxChannelIDLength is Fabric's limit on a channel name.
-const maxChannelIDLength = 249
-
-// ValidateChannelID applies Fabric's channel name rule.
+// ValidateChannelID applies Fabric's channel name rule (the one
+// fabric_configtx applies: configtx.CheckChannelID).
 func ValidateChannelID(id string) error {
-	switch {
-	case id == "":
-		return fmt.Errorf("is empty")
-	case len(id) > maxChannelIDLength:
-		return fmt.Errorf("is %d characters long; Fabric allows at most %d", len(id), maxChannelIDLength)
-	case !channelIDPattern.MatchString(id):
-		return fmt.Errorf("%q does not match Fabric's channel name rule [a-z][a-z0-9.-]* (lower case, starting with a letter)", id)
+	err := configtx.CheckChannelID(id)
+	var fe *configtx.FieldError
+	if errors.As(err, &fe) {
+		return errors.New(fe.Msg)
 	}
-	return nil
+	return err
 }
 
 // ValidateChaincodeName applies Fabric's chaincode name rule.

@@ -159,6 +159,7 @@ func Evaluate(in *Input) *Outcome {
 	topo := c.topology()
 	c.ports()
 	c.network(topo)
+	c.artifacts(topo)
 	minISR := c.kafka(topo)
 	c.zookeeperEnsemble(topo)
 	if len(topo.Brokers) > 0 {
