@@ -23,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"text/template"
 	"time"
 
 	"github.com/fabrun/fabrun/internal/configtx"
@@ -700,5 +701,44 @@ func TestConfigtxAnsibleDoc(t *testing.T) {
 		if _, ok := configtx.Spec.Options[name]; !ok {
 			t.Errorf("documented option %s does not exist", name)
 		}
+	}
+}
+
+// configtxNetwork is the data of tests/testdata/configtx/network.yaml.tmpl,
+// the one configtx.yaml the tests that start or sign for a network write.
+type configtxNetwork struct {
+	OrdererMSPDir    string
+	OrdererEndpoints []string
+	Orgs             []configtxNetworkOrg
+	AppCapability    string // e.g. V2_0
+	OrdererType      string // solo or etcdraft (with Consenters)
+	Addresses        []string
+	Consenters       []configtxConsenter
+	BatchTimeout     string
+}
+
+type configtxNetworkOrg struct {
+	Alias, MSPID, MSPDir string
+	AnchorHost           string
+	AnchorPort           int
+}
+
+type configtxConsenter struct {
+	Host    string
+	Port    int
+	TLSCert string
+}
+
+// writeConfigtx renders the tests' configtx.yaml for n into path.
+func writeConfigtx(t testing.TB, path string, n configtxNetwork) {
+	t.Helper()
+	tmpl := template.Must(template.New("network.yaml.tmpl").Option("missingkey=error").
+		ParseFiles(filepath.Join(RepoRoot(t), "tests", "testdata", "configtx", "network.yaml.tmpl")))
+	var b bytes.Buffer
+	if err := tmpl.Execute(&b, n); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"text/template"
 	"time"
 
 	"github.com/fabrun/fabrun/internal/cryptogen"
@@ -412,86 +411,6 @@ func TestCryptoCertificates(t *testing.T) {
 	}
 }
 
-const configtxTemplate = `
-Organizations:
-  - &OrdererOrg
-    Name: OrdererOrg
-    ID: OrdererMSP
-    MSPDir: {{.Orderer.msp_dir}}
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
-    OrdererEndpoints: ["127.0.194.211:7050", "127.0.194.212:7050"]
-{{- range $name := .PeerOrgs}}{{with index $.Orgs $name}}
-  - &{{$name}}
-    Name: {{$name}}MSP
-    ID: {{$name}}MSP
-    MSPDir: {{.msp_dir}}
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('{{$name}}MSP.admin', '{{$name}}MSP.peer', '{{$name}}MSP.client')"}
-      Writers: {Type: Signature, Rule: "OR('{{$name}}MSP.admin', '{{$name}}MSP.client')"}
-      Admins: {Type: Signature, Rule: "OR('{{$name}}MSP.admin')"}
-      Endorsement: {Type: Signature, Rule: "OR('{{$name}}MSP.peer')"}
-    AnchorPeers:
-      - {Host: {{.nodes.peer0.name}}, Port: 7051}
-{{- end}}{{end}}
-Capabilities:
-  Channel: &ChannelCapabilities {V2_0: true}
-  Orderer: &OrdererCapabilities {V2_0: true}
-  Application: &ApplicationCapabilities {V2_0: true}
-Application: &ApplicationDefaults
-  Organizations:
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-    Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-  Capabilities: *ApplicationCapabilities
-Orderer: &OrdererDefaults
-  OrdererType: etcdraft
-  EtcdRaft:
-    Consenters:
-{{- range $h, $n := .Orderer.nodes}}
-      - Host: {{index $n.sans 2}}
-        Port: 7050
-        ClientTLSCert: {{$n.tls_dir}}/server.crt
-        ServerTLSCert: {{$n.tls_dir}}/server.crt
-{{- end}}
-  BatchTimeout: 2s
-  BatchSize: {MaxMessageCount: 10, AbsoluteMaxBytes: 99 MB, PreferredMaxBytes: 512 KB}
-  Organizations:
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
-Channel: &ChannelDefaults
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-  Capabilities: *ChannelCapabilities
-Profiles:
-  Genesis:
-    <<: *ChannelDefaults
-    Orderer:
-      <<: *OrdererDefaults
-      Organizations: [*OrdererOrg]
-      Capabilities: *OrdererCapabilities
-    Consortiums:
-      SampleConsortium:
-        Organizations: [{{range $i, $n := .PeerOrgs}}{{if $i}}, {{end}}*{{$n}}{{end}}]
-  Channel:
-    Consortium: SampleConsortium
-    <<: *ChannelDefaults
-    Application:
-      <<: *ApplicationDefaults
-      Organizations: [{{range $i, $n := .PeerOrgs}}{{if $i}}, {{end}}*{{$n}}{{end}}]
-      Capabilities: *ApplicationCapabilities
-`
-
 // peerCoreYAML is the least core.yaml the peer CLI needs to load a local MSP.
 const peerCoreYAML = `peer:
   mspConfigPath: msp
@@ -526,14 +445,28 @@ func TestCryptoMSPsAcceptedByFabric(t *testing.T) {
 	}
 	sort.Strings(peerOrgs)
 
-	var b bytes.Buffer
-	tmpl := template.Must(template.New("configtx").Option("missingkey=error").Parse(configtxTemplate))
-	if err := tmpl.Execute(&b, map[string]any{"Orderer": orgs["Orderer"], "Orgs": orgs, "PeerOrgs": peerOrgs}); err != nil {
-		t.Fatal(err)
+	net := configtxNetwork{
+		OrdererMSPDir:    orgs["Orderer"].(map[string]any)["msp_dir"].(string),
+		OrdererEndpoints: []string{"127.0.194.211:7050", "127.0.194.212:7050"},
+		AppCapability:    "V2_0", OrdererType: "etcdraft", BatchTimeout: "2s",
 	}
-	if err := os.WriteFile(filepath.Join(dir, "configtx.yaml"), b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range peerOrgs {
+		o := orgs[name].(map[string]any)
+		peer0 := o["nodes"].(map[string]any)["peer0"].(map[string]any)
+		net.Orgs = append(net.Orgs, configtxNetworkOrg{Alias: name, MSPID: name + "MSP", MSPDir: o["msp_dir"].(string),
+			AnchorHost: peer0["name"].(string), AnchorPort: 7051})
 	}
+	var orderers []string
+	for name := range orgs["Orderer"].(map[string]any)["nodes"].(map[string]any) {
+		orderers = append(orderers, name)
+	}
+	sort.Strings(orderers)
+	for _, name := range orderers {
+		n := orgs["Orderer"].(map[string]any)["nodes"].(map[string]any)[name].(map[string]any)
+		net.Consenters = append(net.Consenters, configtxConsenter{Host: n["sans"].([]any)[2].(string), Port: 7050,
+			TLSCert: n["tls_dir"].(string) + "/server.crt"})
+	}
+	writeConfigtx(t, filepath.Join(dir, "configtx.yaml"), net)
 	MustRun(t, dir, nil, configtxgen, "-configPath", dir, "-profile", "Genesis", "-channelID", "system-channel", "-outputBlock", filepath.Join(dir, "genesis.block"))
 	MustRun(t, dir, nil, configtxgen, "-configPath", dir, "-profile", "Channel", "-channelID", "mychannel", "-outputCreateChannelTx", filepath.Join(dir, "channel.tx"))
 	inspect := MustRun(t, dir, nil, configtxgen, "-inspectBlock", filepath.Join(dir, "genesis.block"))

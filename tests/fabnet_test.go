@@ -20,7 +20,6 @@ import (
 	"sync"
 	"syscall"
 	"testing"
-	"text/template"
 	"time"
 )
 
@@ -201,11 +200,11 @@ func fabnetStart(t testing.TB, o fabnetOptions) *fabnet {
 	env := []string{"FABRIC_CFG_PATH=" + dir}
 	n.GenesisBlock = filepath.Join(dir, "genesis.block")
 	n.ChannelTx = filepath.Join(dir, o.ChannelID+".tx")
-	MustRun(t, dir, env, configtxgen, "-profile", "TestGenesis", "-channelID", "system-channel", "-outputBlock", n.GenesisBlock)
-	MustRun(t, dir, env, configtxgen, "-profile", "TestChannel", "-channelID", o.ChannelID, "-outputCreateChannelTx", n.ChannelTx)
+	MustRun(t, dir, env, configtxgen, "-profile", "Genesis", "-channelID", "system-channel", "-outputBlock", n.GenesisBlock)
+	MustRun(t, dir, env, configtxgen, "-profile", "Channel", "-channelID", o.ChannelID, "-outputCreateChannelTx", n.ChannelTx)
 	for _, org := range n.Orgs {
 		org.AnchorTx = filepath.Join(dir, org.MSPID+"anchors.tx")
-		MustRun(t, dir, env, configtxgen, "-profile", "TestChannel", "-channelID", o.ChannelID, "-outputAnchorPeersUpdate", org.AnchorTx, "-asOrg", org.MSPID)
+		MustRun(t, dir, env, configtxgen, "-profile", "Channel", "-channelID", o.ChannelID, "-outputAnchorPeersUpdate", org.AnchorTx, "-asOrg", org.MSPID)
 	}
 
 	// Config templates: the sample configs, Docker off.
@@ -252,105 +251,19 @@ func fabnetWrite(t testing.TB, path, content string) {
 	}
 }
 
-var fabnetConfigtx = template.Must(template.New("configtx").Parse(`
-Organizations:
-  - &OrdererOrg
-    Name: OrdererOrg
-    ID: OrdererMSP
-    MSPDir: {{.Crypto}}/ordererOrganizations/example.com/msp
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Writers: {Type: Signature, Rule: "OR('OrdererMSP.member')"}
-      Admins: {Type: Signature, Rule: "OR('OrdererMSP.admin')"}
-    OrdererEndpoints: ["{{.Orderer}}"]
-{{- range .Orgs}}
-  - &{{.Name}}
-    Name: {{.MSPID}}
-    ID: {{.MSPID}}
-    MSPDir: {{$.Crypto}}/peerOrganizations/{{.Domain}}/msp
-    Policies:
-      Readers: {Type: Signature, Rule: "OR('{{.MSPID}}.admin', '{{.MSPID}}.peer', '{{.MSPID}}.client')"}
-      Writers: {Type: Signature, Rule: "OR('{{.MSPID}}.admin', '{{.MSPID}}.client')"}
-      Admins: {Type: Signature, Rule: "OR('{{.MSPID}}.admin')"}
-      Endorsement: {Type: Signature, Rule: "OR('{{.MSPID}}.peer')"}
-    AnchorPeers:
-      - Host: {{(index .Peers 0).IP}}
-        Port: {{(index .Peers 0).Port}}
-{{- end}}
-Capabilities:
-  Channel: &ChannelCapabilities
-    V2_0: true
-  Orderer: &OrdererCapabilities
-    V2_0: true
-  Application: &ApplicationCapabilities
-    {{.AppCap}}: true
-Application: &ApplicationDefaults
-  Organizations:
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    LifecycleEndorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-    Endorsement: {Type: ImplicitMeta, Rule: "MAJORITY Endorsement"}
-  Capabilities:
-    <<: *ApplicationCapabilities
-Orderer: &OrdererDefaults
-  OrdererType: solo
-  Addresses: ["{{.Orderer}}"]
-  BatchTimeout: 200ms
-  BatchSize:
-    MaxMessageCount: 10
-    AbsoluteMaxBytes: 98 MB
-    PreferredMaxBytes: 512 KB
-  Organizations:
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-    BlockValidation: {Type: ImplicitMeta, Rule: "ANY Writers"}
-Channel: &ChannelDefaults
-  Policies:
-    Readers: {Type: ImplicitMeta, Rule: "ANY Readers"}
-    Writers: {Type: ImplicitMeta, Rule: "ANY Writers"}
-    Admins: {Type: ImplicitMeta, Rule: "MAJORITY Admins"}
-  Capabilities:
-    <<: *ChannelCapabilities
-Profiles:
-  TestGenesis:
-    <<: *ChannelDefaults
-    Orderer:
-      <<: *OrdererDefaults
-      Organizations: [*OrdererOrg]
-      Capabilities:
-        <<: *OrdererCapabilities
-    Consortiums:
-      SampleConsortium:
-        Organizations:
-{{- range .Orgs}}
-          - *{{.Name}}
-{{- end}}
-  TestChannel:
-    Consortium: SampleConsortium
-    <<: *ChannelDefaults
-    Application:
-      <<: *ApplicationDefaults
-      Organizations:
-{{- range .Orgs}}
-        - *{{.Name}}
-{{- end}}
-      Capabilities:
-        <<: *ApplicationCapabilities
-`))
-
 func (n *fabnet) writeConfigtx(path string) {
-	var b bytes.Buffer
-	err := fabnetConfigtx.Execute(&b, map[string]any{
-		"Crypto": filepath.Join(n.Dir, "crypto"), "Orderer": n.Orderer.Addr, "Orgs": n.Orgs, "AppCap": n.opts.AppCapability,
-	})
-	if err != nil {
-		n.t.Fatal(err)
+	crypto := filepath.Join(n.Dir, "crypto")
+	net := configtxNetwork{
+		OrdererMSPDir:    filepath.Join(crypto, "ordererOrganizations", "example.com", "msp"),
+		OrdererEndpoints: []string{n.Orderer.Addr}, Addresses: []string{n.Orderer.Addr},
+		AppCapability: n.opts.AppCapability, OrdererType: "solo", BatchTimeout: "200ms",
 	}
-	fabnetWrite(n.t, path, b.String())
+	for _, o := range n.Orgs {
+		net.Orgs = append(net.Orgs, configtxNetworkOrg{Alias: o.Name, MSPID: o.MSPID,
+			MSPDir:     filepath.Join(crypto, "peerOrganizations", o.Domain, "msp"),
+			AnchorHost: o.Peers[0].IP, AnchorPort: o.Peers[0].Port})
+	}
+	writeConfigtx(n.t, path, net)
 }
 
 func (n *fabnet) startOrderer() {
