@@ -13,7 +13,7 @@ import (
 // with the same roles, modules and playbooks, from nothing to the verified
 // chaincode, and tears it down.
 func TestTopologyIsData(t *testing.T) {
-	tier(t, "module")
+	tier(t, "network")
 	root := RepoRoot(t)
 	for _, m := range []string{"fabric_crypto", "fabric_configtx", "fabric_channel", "fabric_chaincode"} {
 		ModuleBin(t, m)
