@@ -1,6 +1,9 @@
 package bytesize
 
-import "testing"
+import (
+	"strconv"
+	"testing"
+)
 
 func TestParse(t *testing.T) {
 	tests := []struct {
@@ -53,4 +56,24 @@ func TestFormat(t *testing.T) {
 			t.Errorf("Format(%d) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// FuzzParse: any string parses or fails without panicking; a parsed size
+// fits the uint32 Fabric keeps it in, and a plain number reads as itself.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"98 MB", "512 KB", "10485760", "4G", "4294967295", "17179869185 GB", " 1kb ", "-1", "1.5 MB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := Parse(s)
+		if err != nil {
+			return
+		}
+		if n < 0 || n > 1<<32-1 {
+			t.Fatalf("Parse(%q) = %d, outside uint32", s, n)
+		}
+		if m, err := Parse(strconv.FormatInt(n, 10)); err != nil || m != n {
+			t.Fatalf("Parse(%d) = %d, %v", n, m, err)
+		}
+	})
 }
