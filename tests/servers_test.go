@@ -1,0 +1,223 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The test's lab: its own subnet, directory and name prefix, so it never
+// touches a lab a person brought up with `make lab-up` (192.168.250.x, fl).
+const (
+	serversSubnet = "192.168.251"
+	serversPrefix = "flt"
+	serversUser   = "deploy"
+)
+
+// serversLab drives tools/lab/lab.sh for one lab directory.
+type serversLab struct {
+	t    *testing.T
+	dir  string
+	env  []string
+	tool string
+}
+
+func newServersLab(t *testing.T) *serversLab {
+	root := RepoRoot(t)
+	dir := filepath.Join(t.TempDir(), "lab")
+	return &serversLab{t: t, dir: dir, tool: filepath.Join(root, "tools", "lab", "lab.sh"), env: []string{
+		"LAB_DIR=" + dir, "LAB_SUBNET=" + serversSubnet, "LAB_PREFIX=" + serversPrefix,
+		"LAB_CACHE=" + filepath.Join(root, "build", "lab-cache"), "PATH=" + os.Getenv("PATH"),
+	}}
+}
+
+func (l *serversLab) run(cmd string) (CmdResult, time.Duration) {
+	start := time.Now()
+	r := Run(l.t, RepoRoot(l.t), l.env, l.tool, cmd)
+	return r, time.Since(start).Round(100 * time.Millisecond)
+}
+
+func (l *serversLab) addr(octet string) string { return serversSubnet + "." + octet }
+
+// ssh runs a command on a lab server as the admin user, checking its host key.
+func (l *serversLab) ssh(octet string, command ...string) CmdResult {
+	args := []string{"-o", "BatchMode=yes", "-o", "ConnectTimeout=3", "-o", "StrictHostKeyChecking=yes",
+		"-o", "UserKnownHostsFile=" + filepath.Join(l.dir, "known_hosts"), "-i", filepath.Join(l.dir, "id_ed25519"),
+		serversUser + "@" + l.addr(octet)}
+	return Run(l.t, l.dir, nil, "ssh", append(args, command...)...)
+}
+
+// leftovers lists what lab.sh made that still exists: namespaces, links,
+// cgroups, mounts and processes of this lab.
+func (l *serversLab) leftovers() []string {
+	var left []string
+	if ns, _ := filepath.Glob("/run/netns/" + serversPrefix + "-*"); len(ns) > 0 {
+		left = append(left, fmt.Sprint("network namespaces ", ns))
+	}
+	if links, _ := filepath.Glob("/sys/class/net/" + serversPrefix + "-*"); len(links) > 0 {
+		left = append(left, fmt.Sprint("links ", links))
+	}
+	if cgs, _ := filepath.Glob("/sys/fs/cgroup/*/fabrun-lab-" + serversPrefix); len(cgs) > 0 {
+		left = append(left, fmt.Sprint("cgroups ", cgs))
+	}
+	if cgs, _ := filepath.Glob("/sys/fs/cgroup/fabrun-lab-" + serversPrefix); len(cgs) > 0 {
+		left = append(left, fmt.Sprint("cgroups ", cgs))
+	}
+	if mounts, _ := os.ReadFile("/proc/self/mounts"); strings.Contains(string(mounts), l.dir+"/") {
+		left = append(left, "mounts under "+l.dir)
+	}
+	if procs := procsMatching(l.dir + "/"); len(procs) > 0 {
+		left = append(left, fmt.Sprint("processes ", procs))
+	}
+	return left
+}
+
+// TestServersEndToEnd deploys the production inventory's shape (same groups
+// and placement, /opt/fabrun, systemd, SSH as a sudo user with host key
+// checking) from the installed collection onto six systemd-nspawn servers
+// that start without Java or anything of the project; checks the guide's
+// numbers, the peer CLI on org2, a second run's changed=0, a reboot, and
+// teardown; then removes the lab and checks nothing of it is left.
+func TestServersEndToEnd(t *testing.T) {
+	tier(t, "servers")
+	FabricBin(t, "peer")
+	lab := newServersLab(t)
+	t.Cleanup(func() {
+		r, d := lab.run("down")
+		t.Logf("lab down: %s", d)
+		if r.Err != nil {
+			t.Errorf("lab down: %v\n%s", r.Err, r.Stderr)
+		}
+		if left := lab.leftovers(); len(left) > 0 {
+			t.Errorf("left after lab down: %v", left)
+		}
+	})
+	if r, d := lab.run("up"); r.Err != nil {
+		t.Fatalf("lab up: %v\n%s", r.Err, tail(r.Stderr, 40))
+	} else {
+		t.Logf("lab up: %s", d)
+	}
+
+	// The servers start with nothing of the project and no Java.
+	for _, o := range []string{"211", "215"} {
+		if r := lab.ssh(o, "test ! -e /opt/fabrun && ! command -v java"); r.Err != nil {
+			t.Fatalf("server%s is not fresh: %v %s", o, r.Err, r.Stdout)
+		}
+	}
+
+	// ansible-playbook fabrun.fabric.<name> from the installed collection,
+	// outside the checkout, over SSH (a short control path: the socket name
+	// has a length limit).
+	work := t.TempDir()
+	cp, err := os.MkdirTemp("/tmp", "flcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(cp) })
+	env := append(collectionUserEnv(t, work, installCollection(t, buildCollection(t))),
+		"ANSIBLE_SSH_CONTROL_PATH_DIR="+cp, "ANSIBLE_CALLBACK_RESULT_FORMAT=json")
+	inventory := filepath.Join(lab.dir, "hosts.yml")
+	play := func(name string, extra ...string) (CmdResult, time.Duration) {
+		t.Helper()
+		start := time.Now()
+		r := Run(t, work, env, VenvBin(t, "ansible-playbook"), append([]string{"-i", inventory, "fabrun.fabric." + name}, extra...)...)
+		d := time.Since(start).Round(100 * time.Millisecond)
+		t.Logf("ansible-playbook fabrun.fabric.%s: %s", name, d)
+		if r.Err != nil {
+			t.Fatalf("fabrun.fabric.%s: %v\n%s\nstderr:\n%s", name, r.Err, tail(r.Stdout, 150), tail(r.Stderr, 30))
+		}
+		return r, d
+	}
+	t.Cleanup(func() {
+		// Stop the services before the containers go (a failed test leaves them up).
+		Run(t, work, env, VenvBin(t, "ansible-playbook"), "-i", inventory, "fabrun.fabric.teardown")
+	})
+
+	play("site")
+
+	verify := func(want ...string) {
+		t.Helper()
+		r, _ := play("verify")
+		for _, w := range want {
+			if !strings.Contains(r.Stdout, w) {
+				t.Errorf("verify.yml output lacks %q:\n%s", w, tail(r.Stdout, 60))
+			}
+		}
+	}
+	verify("a 100 -> 90, b 200 -> 210, a + b = 300", "seed check passed: b = 210",
+		"peer0.org1.example.com: b = 210", "peer1.org1.example.com: b = 210")
+
+	t.Run("services run as the fabrun user under systemd", func(t *testing.T) {
+		r := lab.ssh("215", "systemctl show -p User -p ActiveState fabrun-zookeeper fabrun-kafka fabrun-orderer; command -v java")
+		if r.Err != nil || strings.Count(r.Stdout, "User=fabrun") != 3 || strings.Count(r.Stdout, "ActiveState=active") != 3 ||
+			!strings.Contains(r.Stdout, "/java") {
+			t.Errorf("server215: %v\n%s", r.Err, r.Stdout)
+		}
+		if r := lab.ssh("213", "command -v go || test -x /usr/local/go/bin/go"); r.Err == nil {
+			t.Errorf("server213 has a Go toolchain; the chaincode should arrive prebuilt: %s", r.Stdout)
+		}
+	})
+
+	// The official peer CLI, from the controller, reads b on peer1.org2.
+	t.Run("peer CLI reads b = 210 on peer1.org2", func(t *testing.T) {
+		org := filepath.Join(lab.dir, "controller", "crypto", "peerOrganizations", "org2.example.com")
+		cliEnv := []string{
+			"FABRIC_CFG_PATH=" + chaincodeFabricConfig(t),
+			"CORE_PEER_ADDRESS=" + lab.addr("214") + ":7051",
+			"CORE_PEER_LOCALMSPID=Org2MSP",
+			"CORE_PEER_MSPCONFIGPATH=" + filepath.Join(org, "users", "Admin@org2.example.com", "msp"),
+			"CORE_PEER_TLS_ENABLED=true",
+			"CORE_PEER_TLS_ROOTCERT_FILE=" + filepath.Join(org, "tlsca", "tlsca.org2.example.com-cert.pem"),
+			"FABRIC_LOGGING_SPEC=error",
+		}
+		r := Run(t, work, cliEnv, FabricBin(t, "peer"), "chaincode", "query", "-C", "mychannel", "-n", "mycc",
+			"-c", `{"Args":["query","b"]}`)
+		if r.Err != nil || strings.TrimSpace(r.Stdout) != "210" {
+			t.Errorf("peer chaincode query b on peer1.org2: %v %q\n%s", r.Err, r.Stdout, r.Stderr)
+		}
+	})
+
+	t.Run("second site.yml changes nothing", func(t *testing.T) {
+		r, _ := play("site")
+		for host, c := range ansibleRecap(t, r.Stdout) {
+			if c["changed"] != 0 {
+				t.Errorf("second site.yml: %s changed=%d, want 0", host, c["changed"])
+			}
+		}
+	})
+
+	// server216 runs ZooKeeper, Kafka and an orderer: after a reboot of the
+	// container systemd alone brings them back, and the network verifies.
+	t.Run("reboot server216", func(t *testing.T) {
+		pidFile := filepath.Join(lab.dir, "hosts", "server216", "nspawn.pid")
+		before, _ := os.ReadFile(pidFile)
+		lab.ssh("216", "sudo", "systemctl", "reboot")
+		units := "fabrun-zookeeper fabrun-kafka fabrun-orderer"
+		deadline := time.Now().Add(4 * time.Minute)
+		for {
+			after, _ := os.ReadFile(pidFile)
+			r := lab.ssh("216", "systemctl is-active "+units)
+			if len(after) > 0 && string(after) != string(before) && r.Err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("server216 did not come back with %s active (nspawn %q -> %q): %s", units, before, after, r.Stdout)
+			}
+			time.Sleep(2 * time.Second)
+		}
+		verify("a 90 -> 80, b 210 -> 220, a + b = 300")
+	})
+
+	t.Run("teardown stops every unit", func(t *testing.T) {
+		play("teardown")
+		for _, o := range []string{"211", "212", "213", "214", "215", "216"} {
+			r := lab.ssh(o, "systemctl list-units --no-legend --state=active 'fabrun-*'")
+			if r.Err != nil || strings.TrimSpace(r.Stdout) != "" {
+				t.Errorf("server%s after teardown: %v %q", o, r.Err, r.Stdout)
+			}
+		}
+	})
+}
