@@ -196,15 +196,18 @@ func TestServersEndToEnd(t *testing.T) {
 		before, _ := os.ReadFile(pidFile)
 		lab.ssh("216", "sudo", "systemctl", "reboot")
 		units := "fabrun-zookeeper fabrun-kafka fabrun-orderer"
+		ordererCA := filepath.Join(lab.dir, "controller", "crypto", "ordererOrganizations", "example.com", "tlsca", "tlsca.example.com-cert.pem")
 		deadline := time.Now().Add(4 * time.Minute)
 		for {
 			after, _ := os.ReadFile(pidFile)
 			r := lab.ssh("216", "systemctl is-active "+units)
-			if len(after) > 0 && string(after) != string(before) && r.Err == nil {
+			code, _, _ := networkHealthz("https://"+lab.addr("216")+":8443/healthz", ordererCA)
+			if len(after) > 0 && string(after) != string(before) && r.Err == nil && code == 200 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("server216 did not come back with %s active (nspawn %q -> %q): %s", units, before, after, r.Stdout)
+				t.Fatalf("server216 did not come back with %s active and orderer1 healthy (nspawn %q -> %q, /healthz %d): %s",
+					units, before, after, code, r.Stdout)
 			}
 			time.Sleep(2 * time.Second)
 		}
