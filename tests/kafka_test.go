@@ -422,13 +422,22 @@ func TestKafkaServiceRole(t *testing.T) {
 }
 
 // kafkaJava runs a class from a host's Kafka jars under hostsDir (with the
-// tools' quiet log4j config), returning its output.
+// tools' quiet log4j config), returning its output. ZooKeeper and Kafka are
+// TLS only: ZooKeeper's CLI and Kafka's tools connect as the host's broker
+// (the kafka role's zookeeper-client.properties and client-ssl.properties).
 func kafkaJava(t *testing.T, hostsDir, host string, args ...string) CmdResult {
 	t.Helper()
 	home := filepath.Join(hostsDir, host)
 	libs, _ := filepath.Glob(filepath.Join(home, "bin/kafka-*/libs"))
 	if len(libs) != 1 {
 		t.Fatalf("%s: want one bin/kafka-*/libs, found %v", host, libs)
+	}
+	conf := filepath.Join(home, "etc/kafka")
+	switch args[0] {
+	case "org.apache.zookeeper.ZooKeeperMain":
+		args = append([]string{args[0], "-client-configuration", filepath.Join(conf, "zookeeper-client.properties")}, args[1:]...)
+	case "org.apache.kafka.tools.TopicCommand", "kafka.admin.AclCommand":
+		args = append(append([]string{}, args...), "--command-config", filepath.Join(conf, "client-ssl.properties"))
 	}
 	argv := append([]string{"-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Dlog4j.configuration=file:" + filepath.Join(home, "etc/kafka/tools-log4j.properties"),
@@ -472,10 +481,12 @@ func TestKafkaEndToEnd(t *testing.T) {
 	}
 	dir := t.TempDir()
 	hostsDir := filepath.Join(dir, "hosts")
+	workdir := filepath.Join(dir, "controller")
 	vars := filepath.Join(dir, "relocate.yml")
 	if err := os.WriteFile(vars, []byte(fmt.Sprintf(
 		"fabrun_home: \"%s/{{ inventory_hostname }}\"\n"+
-			"ansible_host: \"127.0.196.{{ inventory_hostname | regex_replace('^server', '') }}\"\n", hostsDir)), 0o644); err != nil {
+			"fabrun_workdir: \"%s\"\n"+
+			"ansible_host: \"127.0.196.{{ inventory_hostname | regex_replace('^server', '') }}\"\n", hostsDir, workdir)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	play := func(pb string, extra ...string) (CmdResult, time.Duration) {
@@ -488,11 +499,15 @@ func TestKafkaEndToEnd(t *testing.T) {
 		}
 	})
 
-	// ZooKeeper: one leader, one follower.
+	// The backbone's certificates (the artifacts play, on the controller).
+	play("playbooks/artifacts.yml")
+
+	// ZooKeeper: one leader, one follower (asked over TLS as a member).
 	_, zkTime := play("playbooks/zookeeper.yml")
+	member := backboneTLS(t, workdir, backboneNodeDir(workdir, "zookeeper1"))
 	modes := map[string]string{}
 	for _, addr := range []string{"127.0.196.215:2181", "127.0.196.216:2181"} {
-		out, err := tcpAsk(addr, "srvr", 5*time.Second)
+		out, err := zkAsk(addr, member, "srvr")
 		if err != nil {
 			t.Fatalf("srvr %s: %v", addr, err)
 		}
@@ -501,7 +516,7 @@ func TestKafkaEndToEnd(t *testing.T) {
 			t.Fatalf("srvr %s: no Mode in %q", addr, out)
 		}
 		modes[addr] = m[1]
-		if ok, _ := tcpAsk(addr, "ruok", 5*time.Second); ok != "imok" {
+		if ok, _ := zkAsk(addr, member, "ruok"); ok != "imok" {
 			t.Errorf("ruok %s: %q", addr, ok)
 		}
 	}

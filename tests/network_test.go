@@ -108,9 +108,12 @@ func TestNetworkEndToEnd(t *testing.T) {
 		r := Run(t, work, env, VenvBin(t, "ansible-playbook"), append([]string{"-i", inventory, "fabrun.fabric." + pb, "-e", "@" + vars}, extra...)...)
 		return r, time.Since(start)
 	}
+	// Everything Ansible printed, scanned for secrets at the end.
+	ansibleOutput := map[string]string{}
 	play := func(pb string, extra ...string) (CmdResult, time.Duration) {
 		t.Helper()
 		r, d := playOnce(pb, extra...)
+		ansibleOutput[fmt.Sprintf("ansible-playbook %s %v (run %d)", pb, extra, len(ansibleOutput)+1)] = r.Stdout + r.Stderr
 		if r.Err != nil {
 			t.Fatalf("ansible-playbook fabrun.fabric.%s %s: %v\n%s\nstderr:\n%s", pb, strings.Join(extra, " "), r.Err, tail(r.Stdout, 120), tail(r.Stderr, 40))
 		}
@@ -131,8 +134,9 @@ func TestNetworkEndToEnd(t *testing.T) {
 
 	t.Run("health", func(t *testing.T) {
 		modes := []string{}
+		member := backboneTLS(t, workdir, backboneNodeDir(workdir, "zookeeper1"))
 		for _, o := range networkHosts.zookeeper {
-			out, err := tcpAsk(addr(o)+":2181", "srvr", 5*time.Second)
+			out, err := zkAsk(addr(o)+":2181", member, "srvr")
 			if m := regexp.MustCompile(`Mode: (\w+)`).FindStringSubmatch(out); err != nil || m == nil {
 				t.Errorf("zookeeper %s: srvr %q %v", o, out, err)
 			} else {
@@ -169,6 +173,18 @@ func TestNetworkEndToEnd(t *testing.T) {
 				t.Errorf("topic %s: want replication factor 3 with 3 in-sync replicas:\n%s\n%s", topic, r.Stdout, r.Stderr)
 			}
 		}
+	})
+
+	t.Run("the ordering backbone refuses strangers", func(t *testing.T) {
+		var zk, brokers []string
+		for _, o := range networkHosts.zookeeper {
+			zk = append(zk, addr(o)+":2181")
+		}
+		for _, o := range networkHosts.kafka {
+			brokers = append(brokers, addr(o)+":9092")
+		}
+		checkBackboneRefusesStrangers(t, workdir, zk, brokers, "mychannel",
+			filepath.Join(workdir, "crypto/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls"))
 	})
 
 	t.Run("verify.yml: the guide's numbers", func(t *testing.T) {
@@ -223,6 +239,16 @@ func TestNetworkEndToEnd(t *testing.T) {
 		r, _ := play("verify")
 		if !strings.Contains(r.Stdout, "a 90 -> 80, b 210 -> 220, a + b = 300") || strings.Contains(r.Stdout, "seed check passed") {
 			t.Errorf("second verify.yml:\n%s", tail(r.Stdout, 60))
+		}
+	})
+
+	t.Run("no private key in any service log or Ansible output", func(t *testing.T) {
+		texts := serviceLogs(t, hostsDir)
+		for k, v := range ansibleOutput {
+			texts[k] = v
+		}
+		if leaks := privateKeyLeaks(t, filepath.Join(workdir, "crypto"), nil, texts); len(leaks) > 0 {
+			t.Errorf("a private key shows in: %v", leaks)
 		}
 	})
 
