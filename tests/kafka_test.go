@@ -209,7 +209,12 @@ func TestKafkaProductionRender(t *testing.T) {
 			zc := kafkaProps(t, zooCfg)
 			addr := fmt.Sprintf("10.100.194.%d", s.octet)
 			for k, v := range map[string]string{
-				"clientPort": "2181", "clientPortAddress": addr, "dataDir": "/opt/fabrun/data/zookeeper",
+				"secureClientPort": "2181", "secureClientPortAddress": addr, "clientPort": "",
+				"serverCnxnFactory": "org.apache.zookeeper.server.NettyServerCnxnFactory", "ssl.clientAuth": "need",
+				"ssl.keyStore.location": "/opt/fabrun/etc/zookeeper/tls/keystore.pem", "ssl.keyStore.type": "PEM",
+				"ssl.trustStore.location": "/opt/fabrun/etc/zookeeper/tls/ca.crt", "sslQuorum": "true",
+				"ssl.quorum.keyStore.location": "/opt/fabrun/etc/zookeeper/tls/keystore.pem",
+				"dataDir": "/opt/fabrun/data/zookeeper",
 				"4lw.commands.whitelist": "srvr,ruok,mntr,stat", "admin.enableServer": "false",
 				"quorumListenOnAllIPs": "false",
 			} {
@@ -252,8 +257,15 @@ func TestKafkaProductionRender(t *testing.T) {
 		addr := fmt.Sprintf("10.100.194.%d", s.octet)
 		for k, v := range map[string]string{
 			"broker.id":                      fmt.Sprint(s.brokerID),
-			"listeners":                      "PLAINTEXT://" + addr + ":9092",
-			"advertised.listeners":           "PLAINTEXT://" + addr + ":9092",
+			"listeners":                      "SSL://" + addr + ":9092",
+			"advertised.listeners":           "SSL://" + addr + ":9092",
+			"listener.security.protocol.map": "SSL:SSL",
+			"ssl.client.auth":                "required",
+			"authorizer.class.name":          "kafka.security.authorizer.AclAuthorizer",
+			"allow.everyone.if.no.acl.found": "false",
+			"super.users":                    "User:kafka1.backbone.example.com;User:kafka2.backbone.example.com;User:kafka4.backbone.example.com",
+			"zookeeper.ssl.client.enable":    "true",
+			"zookeeper.clientCnxnSocket":     "org.apache.zookeeper.ClientCnxnSocketNetty",
 			"zookeeper.connect":              "10.100.194.215:2181,10.100.194.216:2181",
 			"log.dirs":                       "/opt/fabrun/data/kafka",
 			"unclean.leader.election.enable": "false",
@@ -262,14 +274,16 @@ func TestKafkaProductionRender(t *testing.T) {
 			"message.max.bytes":              "103809024",
 			"replica.fetch.max.bytes":        "103809024",
 			"log.retention.ms":               "-1",
-			"auto.create.topics.enable":      "true",
+			"auto.create.topics.enable":      "false",
 		} {
 			if p[k] != v {
 				t.Errorf("%s server.properties: %s=%q, want %q", host, k, p[k], v)
 			}
 		}
 		unit, _ := os.ReadFile(filepath.Join(out, host, "etc/systemd/system/fabrun-kafka.service"))
-		for _, w := range []string{"# fabrun-priority: 200", "-Xmx512m", "-Xms256m",
+		for _, w := range []string{"# fabrun-priority: 200", "-Xmx512m", "-Xms256m", "User=fabrun",
+			"NoNewPrivileges=yes", "CapabilityBoundingSet=\n", "ProtectSystem=strict", "ReadWritePaths=-/opt/fabrun/data/kafka\n",
+			"ReadWritePaths=-/opt/fabrun/log\n", "PrivateTmp=yes", "ProtectHome=yes",
 			"-cp /opt/fabrun/bin/kafka-3.9.1/libs/* kafka.Kafka /opt/fabrun/etc/kafka/server.properties"} {
 			if !strings.Contains(string(unit), w) {
 				t.Errorf("%s fabrun-kafka.service lacks %q:\n%s", host, w, unit)
