@@ -1,13 +1,10 @@
 package tests
 
 // Helpers for tests that run playbooks against the local inventory: PLAY
-// RECAP parsing, timed runs, a loopback TCP request (ZooKeeper four-letter
-// words) and a /proc scan for the processes a deployment left running.
+// RECAP parsing, timed runs and a /proc scan for the processes a deployment
+// left running (ZooKeeper's four-letter words go over TLS: backbone_test.go).
 
 import (
-	"fmt"
-	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -67,29 +64,6 @@ func ansibleMustPlaybook(t testing.TB, args ...string) (CmdResult, time.Duration
 			tail(r.Stdout, 120), tail(r.Stderr, 40))
 	}
 	return r, d
-}
-
-// tcpAsk sends req to a loopback addr and returns everything the peer
-// wrote until it closed the connection.
-func tcpAsk(addr, req string, timeout time.Duration) (string, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", err
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return "", fmt.Errorf("tcpAsk: %s is not a loopback address: tests only talk to 127.0.0.0/8", addr)
-	}
-	c, err := net.DialTimeout("tcp", addr, timeout)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(timeout))
-	if _, err := io.WriteString(c, req); err != nil {
-		return "", err
-	}
-	b, err := io.ReadAll(c)
-	return string(b), err
 }
 
 // procInfo is a running process.
