@@ -13,18 +13,56 @@ import (
 	"testing"
 )
 
-// collectionModules are the binary modules the collection ships.
-var collectionModules = []string{"fabric_chaincode", "fabric_channel", "fabric_configtx", "fabric_crypto", "fabric_preflight"}
+// collectionModules are the binary modules the collection ships: one per
+// documented plugins/modules/<name>.yml of the checkout.
+func collectionModules(t testing.TB) []string {
+	t.Helper()
+	docs, _ := filepath.Glob(filepath.Join(RepoRoot(t), "plugins", "modules", "fabric_*.yml"))
+	var out []string
+	for _, d := range docs {
+		out = append(out, strings.TrimSuffix(filepath.Base(d), ".yml"))
+	}
+	if len(out) == 0 {
+		t.Fatal("no plugins/modules/fabric_*.yml in the checkout")
+	}
+	return out
+}
 
-// buildCollection runs `ansible-galaxy collection build` on the checkout
-// (as `make collection` does) and returns the tarball's path.
+// buildCollection runs `ansible-galaxy collection build` (as `make
+// collection` does) on a snapshot of the checkout without .git and build/,
+// so files edited meanwhile cannot fail the build's checksums, and returns
+// the tarball's path.
 func buildCollection(t testing.TB) string {
 	t.Helper()
-	for _, m := range collectionModules {
+	for _, m := range collectionModules(t) {
 		ModuleBin(t, m)
 	}
+	root := RepoRoot(t)
+	snap := filepath.Join(t.TempDir(), "fabric")
+	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		switch {
+		case info.IsDir() && (rel == ".git" || rel == "build"):
+			return filepath.SkipDir
+		case info.IsDir():
+			return os.MkdirAll(filepath.Join(snap, rel), 0o755)
+		case !info.Mode().IsRegular():
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(snap, rel), b, info.Mode().Perm())
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	out := t.TempDir()
-	MustRun(t, RepoRoot(t), nil, VenvBin(t, "ansible-galaxy"), "collection", "build", "--output-path", out, RepoRoot(t))
+	MustRun(t, snap, nil, VenvBin(t, "ansible-galaxy"), "collection", "build", "--output-path", out, snap)
 	tarball := filepath.Join(out, "fabrun-fabric-1.0.0.tar.gz")
 	return mustExist(t, tarball, "ansible-galaxy collection build")
 }
@@ -105,6 +143,7 @@ func TestCollectionTarball(t *testing.T) {
 	st, _ := os.Stat(tarball)
 	t.Logf("%s: %.1f MB", filepath.Base(tarball), float64(st.Size())/1e6)
 
+	modules := collectionModules(t)
 	modes := tarModes(t, tarball)
 	want := []string{"MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "meta/runtime.yml",
 		"playbooks/site.yml", "playbooks/verify.yml", "playbooks/teardown.yml", "chaincode/mycc/go.mod"}
@@ -113,7 +152,7 @@ func TestCollectionTarball(t *testing.T) {
 		rel, _ := filepath.Rel(root, r)
 		want = append(want, rel)
 	}
-	for _, m := range collectionModules {
+	for _, m := range modules {
 		want = append(want, "plugins/modules/"+m+".yml")
 		mode, ok := modes["plugins/modules/"+m]
 		if !ok || !mode.IsRegular() || mode.Perm()&0o111 != 0o111 {
@@ -137,7 +176,7 @@ func TestCollectionTarball(t *testing.T) {
 	work := t.TempDir()
 	env := collectionUserEnv(t, work, cols)
 
-	for _, m := range collectionModules {
+	for _, m := range modules {
 		r := MustRun(t, work, env, VenvBin(t, "ansible-doc"), "fabrun.fabric."+m)
 		for _, w := range []string{"fabrun.fabric." + m, filepath.Join(installed, "plugins", "modules", m+".yml"), "OPTIONS", "EXAMPLES", "RETURN VALUES"} {
 			if !strings.Contains(r.Stdout, w) {
@@ -158,7 +197,7 @@ func TestCollectionTarball(t *testing.T) {
 	for _, m := range ansibleDocListBug.FindAllStringSubmatch(list.Stderr, -1) {
 		dropped[m[1]] = true
 	}
-	for _, m := range collectionModules {
+	for _, m := range modules {
 		fq := "fabrun.fabric." + m
 		if !strings.Contains(list.Stdout, fq) && !dropped[fq] {
 			t.Errorf("ansible-doc -l fabrun.fabric: %s neither listed nor dropped with the known warning:\n%s\n%s", fq, list.Stdout, list.Stderr)
@@ -168,7 +207,7 @@ func TestCollectionTarball(t *testing.T) {
 		t.Logf("ansible-doc -l drops %d binary modules (ansible/ansible#85279)", len(dropped))
 	}
 	files := MustRun(t, work, env, VenvBin(t, "ansible-doc"), "-F", "fabrun.fabric")
-	for _, m := range collectionModules {
+	for _, m := range modules {
 		if !regexp.MustCompile(`(?m)^fabrun\.fabric\.` + m + `\s+` + regexp.QuoteMeta(filepath.Join(installed, "plugins", "modules", m)) + `$`).MatchString(files.Stdout) {
 			t.Errorf("ansible-doc -F fabrun.fabric lacks %s in %s:\n%s", m, installed, files.Stdout)
 		}
