@@ -15,6 +15,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -80,12 +81,41 @@ type Options struct {
 	// it is not set (e.g. no crypto material), reported on each peer.
 	Heights    Heights
 	HeightsErr error
+	// Backbone is the client TLS config towards ZooKeeper (TLS only, a
+	// certificate from the backbone CA required); default BackboneTLS(topo).
+	Backbone *tls.Config
+}
+
+// BackboneTLS is the controller's TLS identity towards the ordering
+// backbone: the Admin TLS certificate of the backbone CA (the `Backbone`
+// org the artifacts role generates, backbone.<domain>). ZooKeeper accepts
+// it; Kafka's ACLs give it nothing.
+func BackboneTLS(topo *inventory.Topology) (*tls.Config, error) {
+	org := "backbone." + topo.Domain
+	dir := filepath.Join(topo.CryptoDir(), "ordererOrganizations", org, "users", "Admin@"+org, "tls")
+	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, "client.crt"), filepath.Join(dir, "client.key"))
+	if err != nil {
+		return nil, fmt.Errorf("backbone client certificate: %w", err)
+	}
+	ca, err := os.ReadFile(filepath.Join(dir, "ca.crt"))
+	if err != nil {
+		return nil, fmt.Errorf("backbone CA: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("backbone CA %s: no certificate", filepath.Join(dir, "ca.crt"))
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // Collect checks every node of the topology.
 func Collect(ctx context.Context, topo *inventory.Topology, o Options) *Report {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Second
+	}
+	var backboneErr error
+	if o.Backbone == nil {
+		o.Backbone, backboneErr = BackboneTLS(topo)
 	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -102,9 +132,9 @@ func Collect(ctx context.Context, topo *inventory.Topology, o Options) *Report {
 
 	for _, z := range topo.ZooKeepers {
 		z := z
-		run(func() { add(checkZooKeeper(ctx, z, o.Timeout)) })
+		run(func() { add(checkZooKeeper(ctx, z, o.Timeout, o.Backbone, backboneErr)) })
 	}
-	run(func() { add(checkKafka(ctx, topo, o)...) })
+	run(func() { add(checkKafka(ctx, topo, o, backboneErr)...) })
 	for _, ord := range topo.Orderers {
 		ord := ord
 		run(func() {
@@ -174,11 +204,15 @@ func sortNodes(nodes []Node, topo *inventory.Topology) {
 	})
 }
 
-func checkZooKeeper(ctx context.Context, z inventory.ZooKeeper, timeout time.Duration) Node {
+func checkZooKeeper(ctx context.Context, z inventory.ZooKeeper, timeout time.Duration, backbone *tls.Config, backboneErr error) Node {
 	n := Node{Kind: "zookeeper", Name: fmt.Sprintf("zookeeper %d", z.ID), Host: z.Host, Endpoint: z.Endpoint()}
+	if backboneErr != nil {
+		n.Error = backboneErr.Error()
+		return n
+	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	text, err := FourLetter(cctx, z.Endpoint(), "srvr")
+	text, err := FourLetter(cctx, z.Endpoint(), "srvr", backbone)
 	if err != nil {
 		n.Error = err.Error()
 		return n
@@ -196,7 +230,7 @@ func checkZooKeeper(ctx context.Context, z inventory.ZooKeeper, timeout time.Dur
 	return n
 }
 
-func checkKafka(ctx context.Context, topo *inventory.Topology, o Options) []Node {
+func checkKafka(ctx context.Context, topo *inventory.Topology, o Options, backboneErr error) []Node {
 	var servers []string
 	for _, z := range topo.ZooKeepers {
 		servers = append(servers, z.Endpoint())
@@ -208,7 +242,10 @@ func checkKafka(ctx context.Context, topo *inventory.Topology, o Options) []Node
 	if len(servers) == 0 || len(topo.Brokers) == 0 {
 		return nil
 	}
-	meta, err := ReadKafkaMeta(ctx, servers, o.Timeout)
+	meta, err := ReadKafkaMeta(ctx, servers, o.Timeout, o.Backbone)
+	if backboneErr != nil {
+		meta, err = nil, backboneErr
+	}
 	if err != nil {
 		for _, b := range topo.Brokers {
 			n := brokerNode(b)

@@ -2,6 +2,8 @@ package status
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -64,12 +66,16 @@ func TestParseSrvr(t *testing.T) {
 	}
 }
 
-// fakeZK serves srvr answers on a loopback port.
-func fakeZK(t *testing.T, answer string) string {
+// fakeZK serves srvr answers on a loopback port; over TLS with cfg (nil:
+// plaintext).
+func fakeZK(t *testing.T, answer string, cfg *tls.Config) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if cfg != nil {
+		l = tls.NewListener(l, cfg)
 	}
 	t.Cleanup(func() { l.Close() })
 	go func() {
@@ -92,17 +98,17 @@ func fakeZK(t *testing.T, answer string) string {
 }
 
 func TestFourLetter(t *testing.T) {
-	addr := fakeZK(t, srvr384)
+	addr := fakeZK(t, srvr384, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	got, err := FourLetter(ctx, addr, "srvr")
+	got, err := FourLetter(ctx, addr, "srvr", nil)
 	if err != nil || got != srvr384 {
 		t.Fatalf("FourLetter = %q, %v", got, err)
 	}
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	closed := l.Addr().String()
 	l.Close()
-	if _, err := FourLetter(ctx, closed, "srvr"); err == nil {
+	if _, err := FourLetter(ctx, closed, "srvr", nil); err == nil {
 		t.Error("FourLetter on a closed port: no error")
 	}
 }
@@ -211,7 +217,6 @@ func (f fakeHeights) ChainInfo(_ context.Context, peer string) (uint64, []byte, 
 // (srvr only; Kafka metadata then cannot be read), an httptest TLS /healthz
 // for the orderer and peers, and fake heights.
 func TestCollect(t *testing.T) {
-	zkAddr := fakeZK(t, srvr384)
 	ok := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/healthz" {
 			http.NotFound(w, r)
@@ -230,6 +235,23 @@ func TestCollect(t *testing.T) {
 	// every org's TLS CA in a crypto tree.
 	work := t.TempDir()
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ok.Certificate().Raw})
+	// ZooKeeper serves only TLS clients that present a certificate: the
+	// fake wants one, and the backbone Admin's is the httptest pair too.
+	zkAddr := fakeZK(t, srvr384, &tls.Config{Certificates: ok.TLS.Certificates, ClientAuth: tls.RequireAnyClientCert})
+	key, err := x509.MarshalPKCS8PrivateKey(ok.TLS.Certificates[0].PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := filepath.Join(work, "crypto/ordererOrganizations/backbone.example.com/users/Admin@backbone.example.com/tls")
+	for name, data := range map[string][]byte{"ca.crt": caPEM, "client.crt": caPEM,
+		"client.key": pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})} {
+		if err := os.MkdirAll(admin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(admin, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	topo := &inventory.Topology{Channel: "mychannel", Domain: "example.com", Workdir: work}
 	host := func(s *httptest.Server) (string, int) {
 		a := s.Listener.Addr().(*net.TCPAddr)

@@ -2,6 +2,7 @@ package status
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,10 +25,10 @@ type Srvr struct {
 }
 
 // FourLetter sends a four-letter command to a ZooKeeper server and returns
-// its answer.
-func FourLetter(ctx context.Context, addr, cmd string) (string, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+// its answer; over TLS with cfg (the deployed ensemble serves only TLS
+// clients), in plaintext when cfg is nil.
+func FourLetter(ctx context.Context, addr, cmd string, cfg *tls.Config) (string, error) {
+	conn, err := dialZooKeeper(ctx, addr, cfg)
 	if err != nil {
 		return "", err
 	}
@@ -43,6 +44,17 @@ func FourLetter(ctx context.Context, addr, cmd string) (string, error) {
 		return "", err
 	}
 	return string(b), nil
+}
+
+// dialZooKeeper connects to addr, with a TLS handshake when cfg is set (the
+// server's certificate must name addr's host).
+func dialZooKeeper(ctx context.Context, addr string, cfg *tls.Config) (net.Conn, error) {
+	if cfg == nil {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	d := tls.Dialer{Config: cfg}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // ParseSrvr reads a `srvr` answer.
@@ -123,14 +135,19 @@ type quietLogger struct{}
 func (quietLogger) Printf(string, ...interface{}) {}
 
 // ReadKafkaMeta reads broker registrations and topic states from the
-// ZooKeeper ensemble.
-func ReadKafkaMeta(ctx context.Context, servers []string, timeout time.Duration) (*KafkaMeta, error) {
+// ZooKeeper ensemble, over TLS with cfg (plaintext when nil).
+func ReadKafkaMeta(ctx context.Context, servers []string, timeout time.Duration, cfg *tls.Config) (*KafkaMeta, error) {
 	type result struct {
 		m   *KafkaMeta
 		err error
 	}
 	done := make(chan result, 1)
-	conn, _, err := zk.Connect(servers, timeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false))
+	dial := func(network, address string, timeout time.Duration) (net.Conn, error) {
+		dctx, cancel := context.WithTimeout(ctx, timeout)
+		defer cancel()
+		return dialZooKeeper(dctx, address, cfg)
+	}
+	conn, _, err := zk.Connect(servers, timeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false), zk.WithDialer(dial))
 	if err != nil {
 		return nil, err
 	}
