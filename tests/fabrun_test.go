@@ -346,6 +346,10 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 		if r.Code != 0 {
 			t.Fatalf("fabrun deploy: %s", r)
 		}
+		if leaks := privateKeyLeaks(t, filepath.Join(dir, "controller", "crypto"), nil,
+			map[string]string{"fabrun deploy --json": r.Stdout + r.Stderr}); len(leaks) > 0 {
+			t.Errorf("a private key shows in: %v", leaks)
+		}
 		if get(r.Doc, "verify", "mode") != "fresh" || get(r.Doc, "verify", "before", "a") != float64(100) ||
 			get(r.Doc, "verify", "before", "b") != float64(200) {
 			t.Errorf("verify = %v", r.Doc["verify"])
@@ -385,6 +389,13 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 		r := fab(t, "status", "--json")
 		if r.Code != 0 {
 			t.Fatalf("fabrun status: %s", r)
+		}
+		// Status reads ZooKeeper with a backbone certificate; neither its
+		// document nor any service log shows a private key.
+		texts := serviceLogs(t, filepath.Join(dir, "hosts"))
+		texts["fabrun status --json"] = r.Stdout + r.Stderr
+		if leaks := privateKeyLeaks(t, filepath.Join(dir, "controller", "crypto"), nil, texts); len(leaks) > 0 {
+			t.Errorf("a private key shows in: %v", leaks)
 		}
 		nodes, _ := get(r.Doc, "status", "nodes").([]any)
 		kinds := map[string]int{}
