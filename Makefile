@@ -12,7 +12,7 @@ GOFLAGS  += -trimpath
 FABRIC_TOOLS := peer orderer configtxgen configtxlator cryptogen
 FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
 
-.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deadcode deploy teardown lint clean collection lab-up lab-down
+.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deadcode deploy teardown lint clean collection lab-up lab-down awx-collection ee-context ee-image
 
 all: modules fabrun
 
@@ -31,6 +31,31 @@ modules:
 collection: modules venv
 	@mkdir -p $(BUILD)/collection
 	$(VENV)/bin/ansible-galaxy collection build --force --output-path $(BUILD)/collection .
+
+## awx-collection: awx.awx (the AWX modules' argument specs the AWX job
+## templates are checked against) from the ansible community package on PyPI,
+## pinned; only the collection is unpacked, into build/awx/collections
+AWX_PACKAGE := ansible==12.3.0
+awx-collection: $(BUILD)/awx/collections/ansible_collections/awx/awx/MANIFEST.json
+$(BUILD)/awx/collections/ansible_collections/awx/awx/MANIFEST.json: | venv
+	@rm -rf $(BUILD)/awx && mkdir -p $(BUILD)/awx/dl
+	$(VENV)/bin/pip download --quiet --disable-pip-version-check --no-deps -d $(BUILD)/awx/dl $(AWX_PACKAGE)
+	$(VENV)/bin/python -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); \
+	  z.extractall(sys.argv[2], [n for n in z.namelist() if n.startswith("ansible_collections/awx/awx/")])' \
+	  $(BUILD)/awx/dl/*.whl $(BUILD)/awx/collections
+	rm -rf $(BUILD)/awx/dl
+
+## ee-context: the AWX execution environment's build context in build/ee
+## (awx/execution-environment.yml; Go for the chaincode build is this machine's)
+ee-context: collection fabric artifacts
+	ln -sfn "$$($(GO) env GOROOT)" $(BUILD)/ee-go
+	$(VENV)/bin/ansible-builder create -f awx/execution-environment.yml -c $(BUILD)/ee
+
+## ee-image: the execution environment image localhost/fabrun-ee:1.0.0 with
+## podman (root; the base image from the lab's root filesystem, no registry)
+ee-image: ee-context
+	awx/base-image.sh
+	cd $(BUILD)/ee && podman build --network host -f Containerfile -t localhost/fabrun-ee:1.0.0 .
 
 ## fabrun: the runner, in build/bin
 fabrun:
@@ -55,7 +80,7 @@ $(VENV)/.installed: requirements.txt
 artifacts:
 	@if [ -f tools/kafka/fetch.sh ]; then tools/kafka/fetch.sh $(BUILD)/artifacts; fi
 
-deps: venv fabric artifacts
+deps: venv fabric artifacts awx-collection
 
 TEST_PATH := PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH"
 
