@@ -117,7 +117,8 @@ func TestServersEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(cp) })
-	env := append(collectionUserEnv(t, work, installCollection(t, buildCollection(t))),
+	collections := installCollection(t, buildCollection(t))
+	env := append(collectionUserEnv(t, work, collections),
 		"ANSIBLE_SSH_CONTROL_PATH_DIR="+cp, "ANSIBLE_CALLBACK_RESULT_FORMAT=json")
 	inventory := filepath.Join(lab.dir, "hosts.yml")
 	play := func(name string, extra ...string) (CmdResult, time.Duration) {
@@ -212,6 +213,43 @@ func TestServersEndToEnd(t *testing.T) {
 			time.Sleep(2 * time.Second)
 		}
 		verify("a 90 -> 80, b 210 -> 220, a + b = 300")
+	})
+
+	// The AWX job templates' jobs (awx/), run as AWX runs them: ansible-runner
+	// transmit | worker | process with the project, the lab's inventory, the
+	// machine credential's key and the survey's answers. A bad channel name
+	// fails in preflight and changes nothing; the deploy job with the survey
+	// defaults finds the network as it is and verifies it.
+	t.Run("AWX deploy job through ansible-runner transmit | worker | process", func(t *testing.T) {
+		runnerEnv := []string{"PATH=" + filepath.Join(RepoRoot(t), "build", "venv", "bin") + string(os.PathListSeparator) + os.Getenv("PATH")}
+		envvars := map[string]string{"ANSIBLE_SSH_CONTROL_PATH_DIR": cp}
+		key := filepath.Join(lab.dir, "id_ed25519")
+		bad := awxSurveyDefaults(t, "deploy")
+		bad["fabric_channel"] = "My_Channel"
+		start := time.Now()
+		job := runAWXJob(t, runnerEnv, inventory, key, collections, "bad-channel", "playbooks/deploy.yml", bad, envvars)
+		t.Logf("AWX deploy job with channel My_Channel: %s, %s", job.Status, time.Since(start).Round(100*time.Millisecond))
+		if failed := job.failedEvents(); job.Status != "failed" || !strings.Contains(failed, "My_Channel") {
+			t.Errorf("deploy job with channel My_Channel: status %s, failed events:\n%s\noutput:\n%s", job.Status, failed, tail(job.stdout(), 40))
+		}
+		for host, n := range job.stats(t)["changed"] {
+			if n != 0 {
+				t.Errorf("deploy job with channel My_Channel changed %v on %s", n, host)
+			}
+		}
+
+		start = time.Now()
+		job = runAWXJob(t, runnerEnv, inventory, key, collections, "deploy", "playbooks/deploy.yml", awxSurveyDefaults(t, "deploy"), envvars)
+		t.Logf("AWX deploy job with the survey defaults: %s, %s", job.Status, time.Since(start).Round(100*time.Millisecond))
+		st := job.stats(t)
+		if job.Status != "successful" || len(st["failures"]) != 0 || len(st["dark"]) != 0 || len(st["ok"]) < 6 {
+			t.Fatalf("deploy job: status %s, stats %v, failed events:\n%s\noutput:\n%s", job.Status, st, job.failedEvents(), tail(job.stdout(), 60))
+		}
+		for _, w := range []string{"a 80 -> 70, b 220 -> 230, a + b = 300", "peer1.org2.example.com: b = 230"} {
+			if !strings.Contains(job.stdout(), w) {
+				t.Errorf("deploy job's events lack %q:\n%s", w, tail(job.stdout(), 60))
+			}
+		}
 	})
 
 	t.Run("teardown stops every unit", func(t *testing.T) {
