@@ -247,7 +247,7 @@ func TestAWXSurveys(t *testing.T) {
 			if q.Type == "multiplechoice" && !slices.Contains(q.Choices, def) {
 				t.Errorf("%s: default %q not among %v", where, def, q.Choices)
 			}
-			used := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(q.Variable) + `:`).MatchString(known.String()) ||
+			used := regexp.MustCompile(`(?m)^\s*`+regexp.QuoteMeta(q.Variable)+`:`).MatchString(known.String()) ||
 				strings.Contains(string(extraJSON), q.Variable)
 			if !used {
 				t.Errorf("%s: variable %s is read by no role or playbook", where, q.Variable)
