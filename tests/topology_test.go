@@ -42,7 +42,7 @@ func TestTopologyIsData(t *testing.T) {
 	site := play("playbooks/site.yml")
 	// 3 ZooKeeper nodes and 4 brokers for replication factor 3 have none of
 	// the guide's fault-tolerance weaknesses.
-	if strings.Contains(site.Stdout, "WARNING: preflight found weaknesses") {
+	if strings.Contains(site.Stdout+site.Stderr, "[WARNING]: preflight: ") {
 		t.Errorf("preflight warned about a fault-tolerant topology:\n%s", tail(site.Stdout, 80))
 	}
 
