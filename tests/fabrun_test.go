@@ -129,43 +129,6 @@ func TestFabrunCheckProduction(t *testing.T) {
 	}
 }
 
-// TestFabrunCheckErrors: settings that cannot work stop a deploy before
-// anything runs (exit 4).
-func TestFabrunCheckErrors(t *testing.T) {
-	tier(t, "module")
-	tests := []struct {
-		extra []string
-		rule  string
-		text  string
-	}{
-		{[]string{"kafka_min_insync_replicas=3"}, "kafka-min-insync", "min.insync.replicas 3"},
-		{[]string{"kafka_message_max_bytes=1048588"}, "kafka-message-size", "below the channel's AbsoluteMaxBytes"},
-		{[]string{"artifacts_absolute_max_bytes='100 MB'"}, "kafka-message-size", "AbsoluteMaxBytes 104857600 (100 MiB)"},
-	}
-	for _, tt := range tests {
-		args := []string{"check", "--json"}
-		for _, e := range tt.extra {
-			args = append(args, "-e", e)
-		}
-		r := fabrun(t, args...)
-		if r.Code != 4 {
-			t.Errorf("%v: exit %d, want 4\n%s", tt.extra, r.Code, r)
-			continue
-		}
-		if got := findingRules(r.Doc, "error"); !contains(got, tt.rule) {
-			t.Errorf("%v: errors %v, want %s", tt.extra, got, tt.rule)
-		}
-		if !strings.Contains(r.Stderr, tt.text) {
-			t.Errorf("%v: output lacks %q:\n%s", tt.extra, tt.text, r.Stderr)
-		}
-	}
-	// deploy stops at the same errors, before any playbook runs.
-	r := fabrun(t, "deploy", "--json", "-e", "kafka_min_insync_replicas=3")
-	if r.Code != 4 || r.Doc["playbook"] != nil {
-		t.Errorf("deploy with min.insync = RF: exit %d, playbook %v", r.Code, r.Doc["playbook"])
-	}
-}
-
 // TestFabrunEventsFromAnsible runs the runner's playbook wrapper against
 // the real ansible-playbook on localhost: the embedded callback's events
 // give plays, changes, retries and the failing host, task and message.

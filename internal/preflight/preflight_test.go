@@ -102,7 +102,7 @@ func TestSeed(t *testing.T) {
 	for _, f := range o.Findings {
 		rules = append(rules, string(f.Level)+":"+f.Rule)
 	}
-	if got, want := strings.Join(rules, " "), "warning:kafka-brokers warning:zookeeper-ensemble info:kafka-deprecated"; got != want {
+	if got, want := strings.Join(rules, " "), "warning:zookeeper-ensemble warning:kafka-brokers info:kafka-deprecated"; got != want {
 		t.Errorf("findings = %s, want %s", got, want)
 	}
 	tp := o.Topology

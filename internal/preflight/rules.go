@@ -160,8 +160,8 @@ func Evaluate(in *Input) *Outcome {
 	c.ports()
 	c.network(topo)
 	c.artifacts(topo)
-	minISR := c.kafka(topo)
 	c.zookeeperEnsemble(topo)
+	minISR := c.kafka(topo)
 	if len(topo.Brokers) > 0 {
 		c.out = append(c.out, KafkaDeprecation())
 	}
