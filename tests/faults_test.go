@@ -1,0 +1,555 @@
+package tests
+
+// The fault suite: one local-style network on its own addresses
+// (127.0.193.211-216) and temp dir survives faults one after another, each
+// restored before the next. Every fault checks that nothing was lost: the
+// chaincode's a + b stays 300, and every peer ends at the same height with
+// the same latest block hash. During a fault, `fabrun status` names the
+// failed node and what it affects. Each fault's time to recover is logged
+// in a table at the end.
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// faultsPrefix is the fault suite's address prefix: not the local
+// inventory's 127.0.194. nor another end-to-end test's.
+const faultsPrefix = "127.0.193."
+
+// faultNet is the suite's deployed network.
+type faultNet struct {
+	t        *testing.T
+	root     string
+	dir      string // the test's temp dir: hosts/, controller/, inventory/
+	inv      string
+	hostsDir string   // ends in "/": each host's fabrun_home is hostsDir<host>
+	extra    []string // more fabrun arguments (-e @vars.yml)
+	peers    int      // how many peers the inventory has
+	timings  []faultTiming
+}
+
+type faultTiming struct {
+	fault, held string
+	recover     time.Duration
+}
+
+func (f *faultNet) fab(t *testing.T, args ...string) fabrunResult {
+	t.Helper()
+	full := append([]string{args[0], "-i", f.inv}, f.extra...)
+	return fabrun(t, append(full, args[1:]...)...)
+}
+
+// supervisorctl runs supervisorctl against one host's supervisord.
+func (f *faultNet) supervisorctl(t *testing.T, host string, args ...string) CmdResult {
+	t.Helper()
+	conf := filepath.Join(f.hostsDir, host, "etc", "supervisor", "supervisord.conf")
+	return Run(t, f.root, nil, VenvBin(t, "supervisorctl"), append([]string{"-c", conf}, args...)...)
+}
+
+// pid is the PID supervisord reports for a host's service (0: not running).
+func (f *faultNet) pid(t *testing.T, host, service string) int {
+	t.Helper()
+	var pid int
+	fmt.Sscan(strings.TrimSpace(f.supervisorctl(t, host, "pid", service).Stdout), &pid)
+	return pid
+}
+
+// statusNodes are the nodes of a `fabrun status --json` document.
+func statusNodes(r fabrunResult) []map[string]any {
+	var out []map[string]any
+	nodes, _ := get(r.Doc, "status", "nodes").([]any)
+	for _, n := range nodes {
+		if m, ok := n.(map[string]any); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// expectDown checks that `fabrun status` reports the host's node of this
+// kind as not healthy and says what that affects (want in Affects).
+func (f *faultNet) expectDown(t *testing.T, kind, host, want string) {
+	t.Helper()
+	r := f.fab(t, "status", "--json")
+	if r.Code == 0 {
+		t.Errorf("fabrun status exits 0 with %s on %s down", kind, host)
+	}
+	for _, n := range statusNodes(r) {
+		if n["kind"] != kind || n["host"] != host {
+			continue
+		}
+		affects, _ := n["affects"].(string)
+		if n["healthy"] == true || !strings.Contains(affects, want) {
+			t.Errorf("status of %s on %s: healthy=%v error=%q affects=%q, want down and affects containing %q",
+				kind, host, n["healthy"], n["error"], affects, want)
+		}
+		if !strings.Contains(r.Stderr, affects) {
+			t.Errorf("the status table does not say what the failure affects:\n%s", r.Stderr)
+		}
+		return
+	}
+	t.Errorf("fabrun status has no %s node on %s:\n%s", kind, host, r.Stderr)
+}
+
+// verify runs `fabrun verify` (query, move 10 from a to b, read back) and
+// checks that a + b is still 300.
+func (f *faultNet) verify(t *testing.T, during string) {
+	t.Helper()
+	r := f.fab(t, "verify", "--json")
+	if r.Code != 0 || get(r.Doc, "verify", "ok") != true {
+		t.Fatalf("fabrun verify %s: %s", during, r)
+	}
+	checkSum(t, r, during)
+}
+
+func checkSum(t *testing.T, r fabrunResult, during string) {
+	t.Helper()
+	for _, k := range []string{"before", "after/0"} {
+		path := append([]string{"verify"}, strings.Split(k, "/")...)
+		b, _ := get(r.Doc, path...).(map[string]any)
+		a, _ := b["a"].(float64)
+		bb, _ := b["b"].(float64)
+		if a+bb != 300 {
+			t.Errorf("%s: a + b = %v + %v %s, want 300", during, a, bb, k)
+		}
+	}
+}
+
+// converged waits until every peer is healthy at the same height with the
+// same latest block hash; it returns that height.
+func (f *faultNet) converged(t *testing.T, timeout time.Duration) float64 {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last string
+	for {
+		r := f.fab(t, "status", "--json")
+		var heights []float64
+		hashes := map[string]bool{}
+		peers, healthy := 0, 0
+		for _, n := range statusNodes(r) {
+			if n["kind"] != "peer" {
+				continue
+			}
+			peers++
+			if n["healthy"] == true {
+				healthy++
+			}
+			h, _ := n["height"].(float64)
+			heights = append(heights, h)
+			hash, _ := n["block_hash"].(string)
+			hashes[hash] = true
+		}
+		same := len(heights) == f.peers && len(hashes) == 1 && !hashes[""]
+		for _, h := range heights {
+			same = same && h == heights[0] && h > 0
+		}
+		if same && healthy == peers {
+			return heights[0]
+		}
+		last = fmt.Sprintf("peers %d, healthy %d, heights %v, hashes %d\n%s", peers, healthy, heights, len(hashes), r.Stderr)
+		if time.Now().After(deadline) {
+			t.Fatalf("peers did not converge within %s: %s", timeout, last)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+var isrRE = regexp.MustCompile(`in sync \[([0-9 ]*)\] of replicas \[([0-9 ]*)\]`)
+
+// inEveryISR waits until every channel topic has all its replicas in sync.
+func (f *faultNet) inEveryISR(t *testing.T, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		r := f.fab(t, "status", "--json")
+		topics, full := 0, 0
+		var details []string
+		for _, n := range statusNodes(r) {
+			if n["kind"] != "topic" {
+				continue
+			}
+			topics++
+			d, _ := n["detail"].(string)
+			if d == "" {
+				d, _ = n["error"].(string)
+			}
+			details = append(details, fmt.Sprintf("%v: %s", n["name"], d))
+			if m := isrRE.FindStringSubmatch(d); m != nil && m[1] == m[2] {
+				full++
+			}
+		}
+		if topics >= 2 && full == topics {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not every replica back in sync within %s: %v", timeout, details)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+func (f *faultNet) record(fault, held string, d time.Duration) {
+	f.timings = append(f.timings, faultTiming{fault, held, d})
+}
+
+// TestFaults deploys once and runs the faults one after another.
+func TestFaults(t *testing.T) {
+	tier(t, "network")
+	root := RepoRoot(t)
+	bin := FabrunBin(t)
+	dir := t.TempDir()
+	f := &faultNet{t: t, root: root, dir: dir, hostsDir: filepath.Join(dir, "hosts") + "/", peers: 4}
+	f.inv = relocatedInventory(t, root, dir, faultsPrefix)
+	if ports := listening(faultsPrefix); len(ports) > 0 {
+		t.Fatalf("the test's addresses are in use by something it did not start: %v", ports)
+	}
+	t.Cleanup(func() {
+		if len(procsMatching(f.hostsDir)) > 0 {
+			if r := Run(t, root, nil, bin, "teardown", "-i", f.inv, "--yes", "--delete-data"); r.Err != nil {
+				t.Errorf("cleanup teardown: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
+			}
+		}
+		var b strings.Builder
+		fmt.Fprintf(&b, "\n%-58s | %-70s | %s\n", "fault", "what held", "time to recover")
+		for _, x := range f.timings {
+			fmt.Fprintf(&b, "%-58s | %-70s | %.1fs\n", x.fault, x.held, x.recover.Seconds())
+		}
+		t.Log(b.String())
+	})
+
+	deployed := false
+	t.Run("deploy interrupted with SIGINT during the Kafka phase, then run again", func(t *testing.T) {
+		cmd := exec.Command(bin, "deploy", "-i", f.inv)
+		cmd.Dir = root
+		// Its own process group, signalled as a whole: what Ctrl-C on a
+		// terminal does (ansible-playbook and its forks get SIGINT too).
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Env = append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+t.TempDir())
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		// The Kafka phase has begun when a broker process runs.
+		deadline := time.Now().Add(10 * time.Minute)
+		for !kafkaRunning(f.hostsDir) {
+			select {
+			case err := <-done:
+				t.Fatalf("deploy ended before the Kafka phase (%v):\n%s", err, out.String())
+			case <-time.After(200 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill()
+				t.Fatalf("no Kafka broker started:\n%s", out.String())
+			}
+		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatalf("an interrupted deploy exits 0:\n%s", out.String())
+			}
+		case <-time.After(3 * time.Minute):
+			cmd.Process.Kill()
+			t.Fatalf("deploy did not stop within 3 minutes of SIGINT:\n%s", out.String())
+		}
+		// Ansible's forks finish their current task; none may linger.
+		for wait := time.Now().Add(time.Minute); len(procsMatching(f.inv)) > 0; time.Sleep(time.Second) {
+			if time.Now().After(wait) {
+				t.Errorf("ansible-playbook still runs a minute after the interrupted deploy: %v", procsMatching(f.inv))
+				break
+			}
+		}
+		start := time.Now()
+		r := f.fab(t, "deploy", "--json")
+		if r.Code != 0 {
+			t.Fatalf("deploy after the interrupted one: %s", r)
+		}
+		if get(r.Doc, "verify", "mode") != "fresh" || get(r.Doc, "verify", "ok") != true {
+			t.Errorf("verify = %v", r.Doc["verify"])
+		}
+		checkSum(t, r, "after the interrupted deploy")
+		f.converged(t, time.Minute)
+		deployed = true
+		f.record("fabrun deploy interrupted (SIGINT) in the Kafka phase", "the next deploy completes and verifies from scratch", time.Since(start))
+	})
+	if !deployed {
+		return
+	}
+
+	t.Run("one Kafka broker down", func(t *testing.T) {
+		if r := f.supervisorctl(t, "server214", "stop", "kafka"); r.Err != nil {
+			t.Fatalf("stop kafka: %v %s", r.Err, r.Stdout)
+		}
+		f.expectDown(t, "kafka", "server214", "brokers up")
+		f.verify(t, "with broker 0 down")
+		start := time.Now()
+		if r := f.fab(t, "deploy", "--json"); r.Code != 0 {
+			t.Fatalf("deploy with a broker down: %s", r)
+		} else {
+			checkSum(t, r, "after the broker's restart")
+		}
+		if f.pid(t, "server214", "kafka") == 0 {
+			t.Fatal("the re-run did not start the broker")
+		}
+		f.inEveryISR(t, 3*time.Minute)
+		f.converged(t, time.Minute)
+		f.record("one Kafka broker down (server214)", "invokes commit; a re-run restarts it, back in every ISR", time.Since(start))
+	})
+
+	t.Run("one orderer down", func(t *testing.T) {
+		if r := f.supervisorctl(t, "server215", "stop", "orderer"); r.Err != nil {
+			t.Fatalf("stop orderer: %v %s", r.Err, r.Stdout)
+		}
+		f.expectDown(t, "orderer", "server215", "clients fail over to orderer1")
+		// The issue's reproduction: fabrun verify, and fabric_chaincode
+		// invoked by the playbook, with orderer0 stopped.
+		f.verify(t, "with orderer0 down")
+		if r := AnsiblePlaybook(t, "-i", f.inv, "playbooks/verify.yml"); r.Err != nil {
+			t.Fatalf("verify.yml (fabric_chaincode invoke) with orderer0 down: %v\n%s", r.Err, tail(r.Stdout, 40))
+		}
+		start := time.Now()
+		if r := f.fab(t, "deploy", "--json"); r.Code != 0 {
+			t.Fatalf("deploy with orderer0 down: %s", r)
+		}
+		if f.pid(t, "server215", "orderer") == 0 {
+			t.Fatal("the re-run did not start orderer0")
+		}
+		recovered := time.Since(start)
+		// Caught up: with orderer1 stopped in turn, orderer0 alone orders
+		// and delivers the blocks.
+		if r := f.supervisorctl(t, "server216", "stop", "orderer"); r.Err != nil {
+			t.Fatalf("stop orderer1: %v %s", r.Err, r.Stdout)
+		}
+		f.verify(t, "through orderer0 alone after its restart")
+		if r := f.supervisorctl(t, "server216", "start", "orderer"); r.Err != nil {
+			t.Fatalf("start orderer1: %v %s", r.Err, r.Stdout)
+		}
+		f.converged(t, time.Minute)
+		f.record("one orderer down (orderer0)", "invokes commit through orderer1; a re-run restarts it; it alone then orders", recovered)
+	})
+
+	// A Kafka-mode orderer panics when /healthz is polled before its chains
+	// have a Kafka producer: the orderer role waits for its log instead.
+	t.Run("orderer started while Kafka is down", func(t *testing.T) {
+		brokers := []string{"server214", "server215", "server216"}
+		for _, h := range brokers {
+			if r := f.supervisorctl(t, h, "stop", "kafka"); r.Err != nil {
+				t.Fatalf("stop kafka on %s: %v %s", h, r.Err, r.Stdout)
+			}
+		}
+		if r := f.supervisorctl(t, "server215", "restart", "orderer"); r.Err != nil {
+			t.Fatalf("restart orderer0: %v %s", r.Err, r.Stdout)
+		}
+		pid := f.pid(t, "server215", "orderer")
+		// Kafka stays down: the role fails, naming the channels that wait
+		// and the brokers, and the orderer is still the same process.
+		// JSON results: long messages are not folded.
+		r := Run(t, root, append(AnsibleEnv(t), "ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json"), VenvBin(t, "ansible-playbook"),
+			"-i", f.inv, "playbooks/orderer.yml", "--limit", "server215", "-e", "orderer_ready_timeout=20")
+		if r.Err == nil {
+			t.Fatalf("the orderer role passed with every broker down:\n%s", tail(r.Stdout, 30))
+		}
+		for _, want := range []string{"orderer is not ready", "not ready yet", "are the Kafka brokers (server214, server215, server216) running"} {
+			if !strings.Contains(r.Stdout, want) {
+				t.Errorf("the role's failure lacks %q:\n%s", want, tail(r.Stdout, 40))
+			}
+		}
+		if p := f.pid(t, "server215", "orderer"); p != pid {
+			t.Fatalf("orderer0 did not survive the role's wait (pid %d, now %d)", pid, p)
+		}
+		// Kafka comes back while the role waits: the role succeeds, and the
+		// orderer never restarted.
+		start := time.Now()
+		cmd := exec.Command(VenvBin(t, "ansible-playbook"), "-i", f.inv, "playbooks/orderer.yml", "--limit", "server215")
+		cmd.Dir, cmd.Env = root, AnsibleEnv(t)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Second)
+		for _, h := range brokers {
+			if r := f.supervisorctl(t, h, "start", "kafka"); r.Err != nil {
+				t.Errorf("start kafka on %s: %v %s", h, r.Err, r.Stdout)
+			}
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("the orderer role with Kafka back: %v\n%s", err, tail(out.String(), 40))
+		}
+		if p := f.pid(t, "server215", "orderer"); p != pid {
+			t.Errorf("orderer0 restarted or crashed while Kafka came back (pid %d, now %d)", pid, p)
+		}
+		f.verify(t, "after Kafka came back")
+		f.converged(t, time.Minute)
+		f.record("orderer started while every Kafka broker is down", "the orderer (never /healthz-polled early); the role fails clearly, then succeeds once Kafka is back", time.Since(start))
+	})
+
+	t.Run("a peer killed with SIGKILL", func(t *testing.T) {
+		before := f.pid(t, "server214", "peer")
+		if before == 0 {
+			t.Fatal("peer1.org2 is not running")
+		}
+		start := time.Now()
+		if err := syscall.Kill(before, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		f.verify(t, "with peer1.org2 killed")
+		deadline := time.Now().Add(2 * time.Minute)
+		for {
+			if p := f.pid(t, "server214", "peer"); p != 0 && p != before {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("supervisord did not restart the killed peer")
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		f.converged(t, 2*time.Minute)
+		f.record("a peer killed with SIGKILL (peer1.org2)", "the service manager restarts it; it catches up", time.Since(start))
+	})
+
+	t.Run("everything stopped and started again", func(t *testing.T) {
+		height := f.converged(t, time.Minute)
+		if r := f.fab(t, "teardown", "--yes"); r.Code != 0 {
+			t.Fatalf("teardown (keeping data): %s", r)
+		}
+		if left := procsMatching(f.hostsDir); len(left) > 0 {
+			t.Fatalf("still running after teardown: %v", left)
+		}
+		start := time.Now()
+		r := f.fab(t, "deploy", "--json")
+		if r.Code != 0 {
+			t.Fatalf("deploy after a full stop: %s", r)
+		}
+		if get(r.Doc, "verify", "mode") != "repeat" {
+			t.Errorf("the ledger was not kept: verify = %v", r.Doc["verify"])
+		}
+		checkSum(t, r, "after a full stop and start")
+		if h := f.converged(t, time.Minute); h <= height {
+			t.Errorf("height %v after the restart and a move, want above %v", h, height)
+		}
+		f.record("everything stopped and started again", "the ledger: same chain, a + b = 300", time.Since(start))
+	})
+}
+
+// kafkaRunning says a Kafka broker of the test's hosts runs.
+func kafkaRunning(hostsDir string) bool {
+	for _, p := range procsMatching(hostsDir) {
+		if strings.Contains(p.Cmdline, "kafka.Kafka") {
+			return true
+		}
+	}
+	return false
+}
+
+// zookeeperDown stops one member of a three-node ensemble: status names it
+// and says the quorum holds, invokes still commit, and the ZooKeeper phase
+// of site.yml (playbook) starts it again, back in the ensemble. It runs on
+// TestTopologyIsData's deployment (tests/testdata/inventory-large).
+func (f *faultNet) zookeeperDown(t *testing.T, host string, playbook func(string)) {
+	if r := f.supervisorctl(t, host, "stop", "zookeeper"); r.Err != nil {
+		t.Fatalf("stop zookeeper on %s: %v %s", host, r.Err, r.Stdout)
+	}
+	f.expectDown(t, "zookeeper", host, "keeps its quorum (2 of 3 members up, 2 needed)")
+	f.verify(t, "with a ZooKeeper member down")
+	start := time.Now()
+	playbook("playbooks/zookeeper.yml")
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		r := f.fab(t, "status", "--json")
+		up := 0
+		for _, n := range statusNodes(r) {
+			if n["kind"] == "zookeeper" && n["healthy"] == true {
+				up++
+			}
+		}
+		if up == 3 && r.Code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the ensemble is not whole again:\n%s", r.Stderr)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	f.verify(t, "after the ZooKeeper member rejoined")
+	f.converged(t, time.Minute)
+	f.record(fmt.Sprintf("one ZooKeeper member down of 3 (%s)", host), "ordering (quorum 2 of 3); the zookeeper phase restarts it, it rejoins", time.Since(start))
+}
+
+// TestLogReady runs the service role's log-based readiness check
+// (roles/service/files/log_ready.py, the orderer's wait before /healthz)
+// on orderer logs: a stub supervisorctl reports a live process whose start
+// time splits the log into an earlier run and the current one.
+func TestLogReady(t *testing.T) {
+	tier(t, "module")
+	root := RepoRoot(t)
+	dir := t.TempDir()
+	sleeper := exec.Command("sleep", "600")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
+	ctl := filepath.Join(dir, "supervisorctl")
+	stub := fmt.Sprintf("#!/bin/sh\n[ -e %s/stopped ] && echo 0 || echo %d\n", dir, sleeper.Process.Pid)
+	if err := os.WriteFile(ctl, []byte(stub), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Fabric's log format, colours included.
+	line := func(at time.Time, channel, what string) string {
+		return fmt.Sprintf("\x1b[34m%s UTC 0001 INFO\x1b[0m [orderer.consensus.kafka] \x1b[34;1mstartThread\x1b[0m -> [channel: %s] %s\n",
+			at.Local().Format("2006-01-02 15:04:05.000"), channel, what)
+	}
+	now, old := time.Now().Add(time.Second), time.Now().Add(-time.Hour)
+	const starting, started = "Starting chain with last persisted offset 3 and last recorded block [1]", "Start phase completed successfully"
+	tests := []struct {
+		name    string
+		log     string
+		stopped bool
+		wantRC  int
+		want    string
+	}{
+		{"every chain started", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started) + line(now, "mychannel", started),
+			false, 0, `"ready": true`},
+		{"one chain still starting", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started),
+			false, 1, "channel mychannel not ready yet; are the brokers up?"},
+		{"an earlier run's start phase does not count", line(old, "sys", starting) + line(old, "sys", started) + line(now, "sys", starting),
+			false, 1, "channel sys not ready yet"},
+		{"nothing started in this run", line(old, "sys", starting) + line(old, "sys", started),
+			false, 1, "no channel has begun starting yet"},
+		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, 1, "the service is not running"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log := filepath.Join(dir, "orderer.log")
+			os.WriteFile(log, []byte(tt.log), 0o644)
+			os.Remove(filepath.Join(dir, "stopped"))
+			if tt.stopped {
+				os.WriteFile(filepath.Join(dir, "stopped"), nil, 0o644)
+			}
+			r := Run(t, root, nil, "python3", filepath.Join(root, "roles/service/files/log_ready.py"),
+				"--manager", "supervisor", "--supervisorctl", ctl, "--supervisor-conf", "unused", "--program", "orderer", "--log", log,
+				"--begin", `\[channel: ([^\]]+)\] Starting chain`, "--done", `\[channel: ([^\]]+)\] Start phase completed successfully`,
+				"--what", "channel", "--hint", "are the brokers up?", "--timeout", "1", "--poll", "0.2")
+			rc := 0
+			if ee, ok := r.Err.(*exec.ExitError); ok {
+				rc = ee.ExitCode()
+			} else if r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			if rc != tt.wantRC || !strings.Contains(r.Stdout, tt.want) {
+				t.Errorf("exit %d, output %q; want exit %d and %q (stderr %s)", rc, r.Stdout, tt.wantRC, tt.want, r.Stderr)
+			}
+		})
+	}
+}
