@@ -9,7 +9,15 @@ package tests
 // in a table at the end.
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -552,4 +560,62 @@ func TestLogReady(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEveryOrdererDown: when no orderer answers, fabric_channel's error
+// gives each orderer's address and reason (nothing listens on the ports).
+func TestEveryOrdererDown(t *testing.T) {
+	tier(t, "module")
+	bin := ModuleBin(t, "fabric_channel")
+	dir := t.TempDir()
+	ca := newTestCertKey(t, dir)
+	down := []string{fmt.Sprintf("127.0.0.1:%d", freePort(t, "127.0.0.1")), fmt.Sprintf("127.0.0.2:%d", freePort(t, "127.0.0.2"))}
+	args, _ := json.Marshal(map[string]any{
+		"state": "fetched", "channel_id": "mychannel", "block_path": filepath.Join(dir, "b.block"),
+		"orderers": down, "orderer_tls_ca": ca.cert, "msp_id": "Org1MSP",
+		"admin_cert": ca.cert, "admin_key": ca.key, "timeout": 20,
+	})
+	argsFile := filepath.Join(dir, "args.json")
+	os.WriteFile(argsFile, args, 0o600)
+	r := Run(t, dir, nil, bin, argsFile)
+	var res struct {
+		Failed bool   `json:"failed"`
+		Msg    string `json:"msg"`
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), &res); err != nil {
+		t.Fatalf("module output: %v\n%s", err, r.Stdout)
+	}
+	if !res.Failed || !strings.Contains(res.Msg, "all 2 orderers failed") {
+		t.Fatalf("msg = %q", res.Msg)
+	}
+	for _, addr := range down {
+		if !strings.Contains(res.Msg, addr+": nothing answers") || !strings.Contains(res.Msg, addr+": Orderer Client Status Code") {
+			t.Errorf("msg lacks %s's reason: %q", addr, res.Msg)
+		}
+	}
+}
+
+type certKey struct{ cert, key string }
+
+// newTestCertKey writes a self-signed ECDSA certificate and its key.
+func newTestCertKey(t *testing.T, dir string) certKey {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "admin"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pk, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := certKey{filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")}
+	os.WriteFile(out.cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(out.key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: pk}), 0o600)
+	return out
 }
