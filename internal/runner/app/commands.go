@@ -195,8 +195,12 @@ func (s *session) load() error {
 	if s.tools.AnsiblePlaybook == "" {
 		return errors.New("ansible-playbook not found (run `make venv`)")
 	}
-	// Check mode: the play only sets facts and evaluates; it never changes anything.
-	res, err := playbook.Run(s.ctx, s.playbookOptions("preflight.yml", true, false), "preflight.yml")
+	// Check mode: the play only sets facts and evaluates; it never changes
+	// anything. The rules see the whole inventory whatever --limit and
+	// --tags select for the deploy.
+	opts := s.playbookOptions("preflight.yml", true, false)
+	opts.Limit, opts.Tags = "", ""
+	res, err := playbook.Run(s.ctx, opts, "preflight.yml")
 	if err != nil {
 		return fmt.Errorf("cannot run preflight.yml: %v", err)
 	}
