@@ -68,11 +68,12 @@ func buildCollection(t testing.TB) string {
 }
 
 // installCollection installs the tarball offline into an empty collections
-// path and returns that path.
+// path and returns that path (--force: a fabrun.fabric installed elsewhere,
+// e.g. in ~/.ansible/collections, would otherwise count as installed).
 func installCollection(t testing.TB, tarball string) string {
 	t.Helper()
 	cols := filepath.Join(t.TempDir(), "collections")
-	MustRun(t, t.TempDir(), nil, VenvBin(t, "ansible-galaxy"), "collection", "install", "--offline", "-p", cols, tarball)
+	MustRun(t, t.TempDir(), nil, VenvBin(t, "ansible-galaxy"), "collection", "install", "--offline", "--force", "-p", cols, tarball)
 	return cols
 }
 
