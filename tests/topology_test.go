@@ -68,7 +68,7 @@ func TestTopologyIsData(t *testing.T) {
 
 	// The fault suite's ZooKeeper fault needs three members: it runs here,
 	// on this deployment (tests/faults_test.go).
-	faults := &faultNet{root: root, inv: inventory, hostsDir: hostsDir + "/", extra: []string{"-e", "@" + vars}, peers: 3}
+	faults := &faultNet{t: t, root: root, inv: inventory, hostsDir: hostsDir + "/", extra: []string{"-e", "@" + vars}, peers: 3}
 	t.Run("one ZooKeeper member down", func(t *testing.T) {
 		faults.zookeeperDown(t, "node1", func(pb string) { play(pb) })
 		for _, x := range faults.timings {
