@@ -214,8 +214,8 @@ func TestKafkaProductionRender(t *testing.T) {
 				"ssl.keyStore.location": "/opt/fabrun/etc/zookeeper/tls/keystore.pem", "ssl.keyStore.type": "PEM",
 				"ssl.trustStore.location": "/opt/fabrun/etc/zookeeper/tls/ca.crt", "sslQuorum": "true",
 				"ssl.quorum.keyStore.location": "/opt/fabrun/etc/zookeeper/tls/keystore.pem",
-				"dataDir": "/opt/fabrun/data/zookeeper",
-				"4lw.commands.whitelist": "srvr,ruok,mntr,stat", "admin.enableServer": "false",
+				"dataDir":                      "/opt/fabrun/data/zookeeper",
+				"4lw.commands.whitelist":       "srvr,ruok,mntr,stat", "admin.enableServer": "false",
 				"quorumListenOnAllIPs": "false",
 			} {
 				if zc[k] != v {
