@@ -19,12 +19,18 @@ all: modules fabrun
 ## modules: the Ansible binary modules (stripped: they ship in the
 ## collection), in plugins/modules next to their tracked docs, and the
 ## checkout made visible as the collection fabrun.fabric (ansible.cfg's
-## collections_path is build/collections)
+## collections_path is build/collections). Each binary lives in
+## plugins/modules/.bin and its module name is a symlink to it, beside a
+## documentation-only <name>.py made from <name>.yml: `ansible-doc -l` skips
+## symlinks and lists the .py, where it would drop the binary
+## (ansible/ansible#85279; internal/moduledoc).
 modules:
-	@mkdir -p plugins/modules $(BUILD)/collections/ansible_collections/fabrun
+	@mkdir -p plugins/modules/.bin $(BUILD)/collections/ansible_collections/fabrun
 	@for m in $(MODULES); do \
-	  $(GO) build $(GOFLAGS) -ldflags '-s -w' -o plugins/modules/$$m ./modules/$$m || exit 1; \
+	  $(GO) build $(GOFLAGS) -ldflags '-s -w' -o plugins/modules/.bin/$$m ./modules/$$m || exit 1; \
+	  ln -sfn .bin/$$m plugins/modules/$$m; \
 	done
+	@$(GO) run ./tools/moduledoc $(addprefix plugins/modules/,$(addsuffix .yml,$(MODULES)))
 	@ln -sfn ../../../.. $(BUILD)/collections/ansible_collections/fabrun/fabric
 
 ## collection: the installable tarball, build/collection/fabrun-fabric-<version>.tar.gz
