@@ -138,7 +138,7 @@ func TestRules(t *testing.T) {
 		{"negative broker id", func(in *Input) { host(in, "server214").Kafka.BrokerID = float64(-1) },
 			"server214: kafka_broker_id -1 is negative"},
 		{"host in no group", func(in *Input) {
-			in.Hosts = append(in.Hosts, HostFacts{Name: "stray", Address: "127.0.0.9"})
+			in.Hosts = append(in.Hosts, HostFacts{Name: "stray", Groups: []string{"ungrouped"}, Address: "127.0.0.9"})
 		}, "stray: the host is in no group"},
 		{"org without peers", func(in *Input) { in.Groups = append(in.Groups, GroupFacts{Name: "org3"}) },
 			`group "org3" has no hosts`},

@@ -218,7 +218,7 @@ func (c *checker) topology() *inventory.Topology {
 	orgs := map[string]*inventory.Org{}
 	var orgOrder []string
 	for _, h := range in.Hosts {
-		if len(h.Groups) == 0 {
+		if !inSomeGroup(h.Groups) {
 			c.errorf("inventory-groups", h.Name, "the host is in no group: put it in zookeeper, kafka, orderer or an org group under peer, or remove it")
 		}
 		address := h.Name
@@ -290,6 +290,16 @@ func (c *checker) topology() *inventory.Topology {
 		t.Orgs = append(t.Orgs, *o)
 	}
 	return t
+}
+
+// inSomeGroup: Ansible's group_names of a host in no group is ["ungrouped"].
+func inSomeGroup(groups []string) bool {
+	for _, g := range groups {
+		if g != "ungrouped" && g != "all" {
+			return true
+		}
+	}
+	return false
 }
 
 // peer checks one peer and adds it to its org.
