@@ -46,6 +46,20 @@ func tier(t *testing.T, name string) {
 	t.Skipf("a %s-tier test; FABRUN_TEST_TIERS=%s: run it with `make test-%s` or FABRUN_TEST_TIERS=%s", name, chosen, name, name)
 }
 
+// TestMain points every fabrun the tests start at a log directory of their
+// own (FABRUN_LOG_DIR): the checkout's build/log holds the user's last deploy.
+func TestMain(m *testing.M) {
+	logs, err := os.MkdirTemp("", "fabrun-test-log-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Setenv("FABRUN_LOG_DIR", logs)
+	code := m.Run()
+	os.RemoveAll(logs)
+	os.Exit(code)
+}
+
 // RepoRoot is the checkout's root, found from this file's own path.
 func RepoRoot(t testing.TB) string {
 	t.Helper()

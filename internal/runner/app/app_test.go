@@ -45,6 +45,7 @@ func TestParseCommands(t *testing.T) {
 			&Options{Command: "deploy", Inventory: "inv", ExtraVars: []string{"@vars.yml"}}},
 		{"verify", []string{"verify", "--json", "-i", "x"}, &Options{Command: "verify", JSON: true, Inventory: "x"}},
 		{"status", []string{"status", "--home", "/r"}, &Options{Command: "status", Home: "/r"}},
+		{"log dir", []string{"deploy", "--log-dir", "/tmp/logs"}, &Options{Command: "deploy", LogDir: "/tmp/logs"}},
 		{"teardown", []string{"teardown", "--yes", "--delete-data"}, &Options{Command: "teardown", Yes: true, DeleteData: true}},
 		{"teardown -y", []string{"teardown", "-y"}, &Options{Command: "teardown", Yes: true}},
 		{"plan", []string{"plan", "--limit", "peer"}, &Options{Command: "plan", Limit: "peer"}},
@@ -186,6 +187,20 @@ func TestCheckCommand(t *testing.T) {
 	if code != report.ExitPreflight || !strings.Contains(out, "FAILED  preflight") ||
 		!strings.Contains(out, "error: server215: kafka_min_insync_replicas 3") || strings.Contains(out, "[server215]") {
 		t.Errorf("check with M = R: exit %d\n%s", code, out)
+	}
+	// --log-dir: the playbook log goes there, not into the checkout's build/log.
+	logs := t.TempDir()
+	if err := os.RemoveAll(filepath.Join(home, "build", "log")); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs = runCmd(t, "", "check", "--home", home, "--log-dir", logs); code != report.ExitOK {
+		t.Errorf("check --log-dir: exit %d\n%s\n%s", code, out, errs)
+	}
+	if _, err := os.Stat(filepath.Join(logs, "fabrun-preflight.log")); err != nil {
+		t.Errorf("check --log-dir: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "build", "log")); !os.IsNotExist(err) {
+		t.Errorf("check --log-dir wrote into the checkout's build/log (%v)", err)
 	}
 	// --json: one document on stdout, progress on stderr.
 	code, out, errs = runCmd(t, "", "check", "--home", home, "--json", "-e", "x=bad")

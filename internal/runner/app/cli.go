@@ -24,6 +24,7 @@ type Options struct {
 	Home       string
 	Collection bool
 	Inventory  string
+	LogDir     string
 	ExtraVars  []string
 	Limit      string
 	Tags       string
@@ -61,6 +62,8 @@ func commonFlags(o *Options) []cli.Flag {
 			Destination: &o.Home},
 		&cli.BoolFlag{Name: "collection", Usage: "run the installed collection's playbooks (fabrun.fabric.<playbook>) even from a checkout; " +
 			"without a checkout this is the default (needs --inventory)", EnvVars: []string{"FABRUN_COLLECTION"}, Destination: &o.Collection},
+		&cli.StringFlag{Name: "log-dir", Usage: "write the playbook logs to `DIR` (default: the checkout's build/log, or the user's cache for the installed collection)",
+			EnvVars: []string{"FABRUN_LOG_DIR"}, Destination: &o.LogDir},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "show Ansible's full output; repeat for more (-vvv)", Count: &o.Verbose},
 		&cli.BoolFlag{Name: "json", Usage: "print one JSON document at the end (progress goes to stderr)", Destination: &o.JSON},
 	}

@@ -174,9 +174,12 @@ func (s *session) findHome(exe, cwd string) (string, error) {
 // childEnv is the environment Ansible runs with (ChildEnv).
 func (s *session) childEnv() map[string]string { return ChildEnv(s.home, s.collection) }
 
-// logDir is where playbook logs go: the checkout's build/log, or the
-// user's cache for an installed collection.
+// logDir is where playbook logs go: --log-dir, else the checkout's
+// build/log, or the user's cache for an installed collection.
 func (s *session) logDir() string {
+	if s.o.LogDir != "" {
+		return s.o.LogDir
+	}
 	if !s.collection {
 		return filepath.Join(s.home, "build", "log")
 	}
