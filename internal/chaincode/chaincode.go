@@ -6,6 +6,7 @@ package chaincode
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hyperledger/fabric-protos-go/common"
@@ -114,23 +115,21 @@ func Run(ctx *module.Context) (module.Result, error) {
 			return module.Result{}, fmt.Errorf("endorsing_peers[%d] needs address and tls_ca", i)
 		}
 	}
-	switch a.State {
-	case StateInstalled:
-		return installed(ctx, a)
-	case StateInstantiated:
-		return instantiated(ctx, a)
-	case StateInvoked:
-		return invoked(ctx, a)
-	case StateQueried:
-		return queried(a)
-	case StateLifecycleInstalled:
-		return lifecycleInstalled(ctx, a)
-	case StateApproved:
-		return approved(ctx, a)
-	case StateCommitted:
-		return committed(ctx, a)
+	if state, ok := states[a.State]; ok {
+		return state(ctx, a)
 	}
 	return module.Result{}, fmt.Errorf("unknown state %q", a.State)
+}
+
+// states are the module's states and the functions that bring them about.
+var states = map[string]func(*module.Context, Args) (module.Result, error){
+	StateInstalled:          installed,
+	StateInstantiated:       instantiated,
+	StateInvoked:            invoked,
+	StateQueried:            queried,
+	StateLifecycleInstalled: lifecycleInstalled,
+	StateApproved:           approved,
+	StateCommitted:          committed,
 }
 
 type session struct {
@@ -172,6 +171,30 @@ func open(a Args, orderer, endorsers bool) (*session, error) {
 		s.ordering = resmgmt.WithOrderer(o)
 	}
 	return s, nil
+}
+
+// openPackage opens a session on the task's peer and packages the
+// chaincode at a.Path for installing there.
+func openPackage(a Args) (*session, *Package, error) {
+	s, err := open(a, false, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	pkg, err := PackageGo(a.Path, labelFor(a))
+	if err != nil {
+		s.Close()
+		return nil, nil, err
+	}
+	return s, pkg, nil
+}
+
+// installDiff is what installing item on the peer adds to the sorted list of
+// what the peer holds (what names the list: "chaincodes", "packages").
+func installDiff(list []string, item, what, peer string) ([]string, module.Diff) {
+	after := append(append([]string{}, list...), item)
+	sort.Strings(after)
+	header := what + " on " + peer
+	return after, module.Diff{Before: module.Lines(list), After: module.Lines(after), BeforeHeader: header, AfterHeader: header}
 }
 
 // mainPeer targets the task's peer only.

@@ -19,19 +19,31 @@ func ccRequest(a Args) channel.Request {
 	return channel.Request{ChaincodeID: a.Name, Fcn: a.CallArgs[0], Args: toBytes(a.CallArgs[1:]), IsInit: a.IsInit}
 }
 
-func invoked(ctx *module.Context, a Args) (module.Result, error) {
+// openCall opens a session and a channel client for a call of the
+// chaincode; example shows args in the error when they name no function.
+func openCall(a Args, orderer, endorsers bool, example string) (*session, *channel.Client, error) {
 	if len(a.CallArgs) == 0 {
-		return module.Result{}, fmt.Errorf("args must name the function, e.g. [invoke, a, b, \"10\"]")
+		return nil, nil, fmt.Errorf("args must name the function, e.g. %s", example)
 	}
-	s, err := open(a, true, true)
+	s, err := open(a, orderer, endorsers)
+	if err != nil {
+		return nil, nil, err
+	}
+	cc, err := channel.New(s.ChannelProvider(a.ChannelID))
+	if err != nil {
+		err = s.peerErr(fmt.Sprintf("channel client for %s", a.ChannelID), err)
+		s.Close()
+		return nil, nil, err
+	}
+	return s, cc, nil
+}
+
+func invoked(ctx *module.Context, a Args) (module.Result, error) {
+	s, cc, err := openCall(a, true, true, `[invoke, a, b, "10"]`)
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer s.Close()
-	cc, err := channel.New(s.ChannelProvider(a.ChannelID))
-	if err != nil {
-		return module.Result{}, s.peerErr(fmt.Sprintf("channel client for %s", a.ChannelID), err)
-	}
 	data := map[string]any{"name": a.Name, "channel_id": a.ChannelID, "args": a.CallArgs}
 	if ctx.CheckMode() {
 		// Endorse only: the result the invoke would have, nothing ordered.
@@ -57,19 +69,12 @@ func invoked(ctx *module.Context, a Args) (module.Result, error) {
 	return module.Result{Changed: true, Data: data, Msg: fmt.Sprintf("transaction %s committed", resp.TransactionID)}, nil
 }
 
-func queried(a Args) (module.Result, error) {
-	if len(a.CallArgs) == 0 {
-		return module.Result{}, fmt.Errorf("args must name the function, e.g. [query, a]")
-	}
-	s, err := open(a, false, false)
+func queried(_ *module.Context, a Args) (module.Result, error) {
+	s, cc, err := openCall(a, false, false, "[query, a]")
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer s.Close()
-	cc, err := channel.New(s.ChannelProvider(a.ChannelID))
-	if err != nil {
-		return module.Result{}, s.peerErr(fmt.Sprintf("channel client for %s", a.ChannelID), err)
-	}
 	resp, err := cc.Query(ccRequest(a), channel.WithTargetEndpoints(s.PeerNames[0]), channel.WithTimeout(fab.Query, s.Cfg.Timeout))
 	if err != nil {
 		return module.Result{}, ccFailure(a, "querying", err)

@@ -19,15 +19,11 @@ import (
 )
 
 func installed(ctx *module.Context, a Args) (module.Result, error) {
-	s, err := open(a, false, false)
+	s, pkg, err := openPackage(a)
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer s.Close()
-	pkg, err := PackageGo(a.Path, labelFor(a))
-	if err != nil {
-		return module.Result{}, err
-	}
 	if a.Binary != "" {
 		if err := pkg.AddPrebuilt(a.Binary); err != nil {
 			return module.Result{}, err
@@ -45,9 +41,7 @@ func installed(ctx *module.Context, a Args) (module.Result, error) {
 			return module.Result{Data: data, Msg: fmt.Sprintf("chaincode %s %s is already installed on peer %s", a.Name, a.Version, a.Peer)}, nil
 		}
 	}
-	after := append(append([]string{}, list...), a.Name+" "+a.Version)
-	sort.Strings(after)
-	diff := module.Diff{Before: module.Lines(list), After: module.Lines(after), BeforeHeader: "chaincodes on " + a.Peer, AfterHeader: "chaincodes on " + a.Peer}
+	after, diff := installDiff(list, a.Name+" "+a.Version, "chaincodes", a.Peer)
 	if ctx.CheckMode() {
 		data["installed_chaincodes"] = after
 		return module.Result{Changed: true, Data: data, Diff: []module.Diff{diff}, Msg: fmt.Sprintf("chaincode %s %s would be installed", a.Name, a.Version)}, nil

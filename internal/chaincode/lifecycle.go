@@ -19,15 +19,11 @@ func lifecycleInstalled(ctx *module.Context, a Args) (module.Result, error) {
 	if a.Label == "" && a.Name == "" {
 		return module.Result{}, fmt.Errorf("state is lifecycle_installed but both label and name are missing (the label defaults to name_version)")
 	}
-	s, err := open(a, false, false)
+	s, pkg, err := openPackage(a)
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer s.Close()
-	pkg, err := PackageGo(a.Path, labelFor(a))
-	if err != nil {
-		return module.Result{}, err
-	}
 	id := packageID(pkg)
 	have, err := s.rc.LifecycleQueryInstalledCC(s.mainPeer(), s.timeout())
 	if err != nil {
@@ -44,9 +40,7 @@ func lifecycleInstalled(ctx *module.Context, a Args) (module.Result, error) {
 			return module.Result{Data: data, Msg: fmt.Sprintf("package %s is already installed on peer %s", id, a.Peer)}, nil
 		}
 	}
-	after := append(append([]string{}, ids...), id)
-	sort.Strings(after)
-	diff := module.Diff{Before: module.Lines(ids), After: module.Lines(after), BeforeHeader: "packages on " + a.Peer, AfterHeader: "packages on " + a.Peer}
+	after, diff := installDiff(ids, id, "packages", a.Peer)
 	if ctx.CheckMode() {
 		data["installed_packages"] = after
 		return module.Result{Changed: true, Data: data, Diff: []module.Diff{diff}, Msg: "package would be installed"}, nil

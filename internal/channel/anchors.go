@@ -3,7 +3,6 @@ package channel
 // Anchor peer updates: what a transaction sets, what the channel has.
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"sort"
@@ -13,8 +12,6 @@ import (
 	"github.com/golang/protobuf/proto"
 	"github.com/hyperledger/fabric-protos-go/common"
 	pb "github.com/hyperledger/fabric-protos-go/peer"
-	"github.com/hyperledger/fabric-sdk-go/pkg/client/resmgmt"
-	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/fab"
 
 	"github.com/fabrun/fabrun/internal/fabricclient"
 	"github.com/fabrun/fabrun/internal/module"
@@ -48,17 +45,11 @@ func anchors(ctx *module.Context, a Args) (module.Result, error) {
 	if ctx.CheckMode() {
 		return module.Result{Changed: true, Data: data, Diff: []module.Diff{diff}, Msg: "anchor peers would be updated"}, nil
 	}
-	rc, err := resmgmt.New(c.ClientProvider())
+	save, err := channelSaver(c)
 	if err != nil {
 		return module.Result{}, err
 	}
-	orderer, err := c.OrdererTarget()
-	if err != nil {
-		return module.Result{}, err
-	}
-	_, err = rc.SaveChannel(resmgmt.SaveChannelRequest{ChannelID: a.ChannelID, ChannelConfig: bytes.NewReader(txBytes)},
-		resmgmt.WithOrderer(orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
-	if err != nil {
+	if err := save(a.ChannelID, txBytes); err != nil {
 		return module.Result{}, fmt.Errorf("updating the anchor peers of %s on channel %s failed: %s", org, a.ChannelID, fabricclient.ShortError(err))
 	}
 	// Wait until the new config block is cut, so later tasks see it.

@@ -70,19 +70,19 @@ func Run(ctx *module.Context) (module.Result, error) {
 	if err := ctx.Decode(&a); err != nil {
 		return module.Result{}, err
 	}
-	switch a.State {
-	case StatePresent:
-		return present(ctx, a)
-	case StateJoined:
-		return joined(ctx, a)
-	case StateFetched:
-		return fetched(ctx, a)
-	case StateAnchorsUpdated:
-		return anchors(ctx, a)
-	case StateListed:
-		return listed(a)
+	if state, ok := states[a.State]; ok {
+		return state(ctx, a)
 	}
 	return module.Result{}, fmt.Errorf("unknown state %q", a.State)
+}
+
+// states are the module's states and the functions that bring them about.
+var states = map[string]func(*module.Context, Args) (module.Result, error){
+	StatePresent:        present,
+	StateJoined:         joined,
+	StateFetched:        fetched,
+	StateAnchorsUpdated: anchors,
+	StateListed:         listed,
 }
 
 func client(a Args, orderer, peer bool) (*fabricclient.Client, error) {
@@ -91,6 +91,24 @@ func client(a Args, orderer, peer bool) (*fabricclient.Client, error) {
 		return nil, err
 	}
 	return fabricclient.New(cfg)
+}
+
+// channelSaver returns a function that submits a channel transaction
+// (creation or update) through the client's orderers.
+func channelSaver(c *fabricclient.Client) (func(channelID string, tx []byte) error, error) {
+	rc, err := resmgmt.New(c.ClientProvider())
+	if err != nil {
+		return nil, err
+	}
+	orderer, err := c.OrdererTarget()
+	if err != nil {
+		return nil, err
+	}
+	return func(channelID string, tx []byte) error {
+		_, err := rc.SaveChannel(resmgmt.SaveChannelRequest{ChannelID: channelID, ChannelConfig: bytes.NewReader(tx)},
+			resmgmt.WithOrderer(orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
+		return err
+	}, nil
 }
 
 func present(ctx *module.Context, a Args) (module.Result, error) {
@@ -151,11 +169,7 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 	}
 
 	start := time.Now()
-	rc, err := resmgmt.New(c.ClientProvider())
-	if err != nil {
-		return module.Result{}, err
-	}
-	orderer, err := c.OrdererTarget()
+	save, err := channelSaver(c)
 	if err != nil {
 		return module.Result{}, err
 	}
@@ -163,8 +177,7 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 	// channel's partition is ready: retry that until the timeout.
 	deadline := start.Add(c.Cfg.Timeout)
 	for {
-		_, err = rc.SaveChannel(resmgmt.SaveChannelRequest{ChannelID: a.ChannelID, ChannelConfig: bytes.NewReader(tx)},
-			resmgmt.WithOrderer(orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
+		err = save(a.ChannelID, tx)
 		if err == nil {
 			break
 		}

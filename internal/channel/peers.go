@@ -116,7 +116,7 @@ func channelNames(resp *pb.ChannelQueryResponse) []string {
 	return out
 }
 
-func listed(a Args) (module.Result, error) {
+func listed(_ *module.Context, a Args) (module.Result, error) {
 	c, channels, err := openPeer(a)
 	if err != nil {
 		return module.Result{}, err
