@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -52,13 +53,7 @@ type Report struct {
 
 // Unhealthy lists the nodes that are not healthy.
 func (r *Report) Unhealthy() []Node {
-	var out []Node
-	for _, n := range r.Nodes {
-		if !n.Healthy {
-			out = append(out, n)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(r.Nodes), func(n Node) bool { return n.Healthy })
 }
 
 // Heights reads peers' block heights and latest block hashes

@@ -7,6 +7,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,13 +86,7 @@ type Outcome struct {
 
 // Failed lists the checks that did not pass.
 func (o *Outcome) Failed() []Check {
-	var out []Check
-	for _, c := range o.Checks {
-		if !c.OK {
-			out = append(out, c)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(o.Checks), func(c Check) bool { return c.OK })
 }
 
 func (o *Outcome) check(name string, ok bool, detail string, args ...any) {
