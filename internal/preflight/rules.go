@@ -135,6 +135,25 @@ func (c *checker) int(rule, host, field string, v any) (int64, bool) {
 	return n, true
 }
 
+// nodeID reads a node's numeric id: an integer that outOfRange accepts (it
+// says what is wrong, or "") and that no host in ids (id to host) has yet.
+func (c *checker) nodeID(rule, host, field string, v any, ids map[int64]string, outOfRange func(int64) string) int64 {
+	id, ok := c.int(rule, host, field, v)
+	if !ok {
+		return id
+	}
+	if why := outOfRange(id); why != "" {
+		c.errorf(rule, host, "%s %d %s", field, id, why)
+		return id
+	}
+	if other, dup := ids[id]; dup {
+		c.errorf(rule, host, "%s %d is also the id of %s", field, id, other)
+	} else {
+		ids[id] = host
+	}
+	return id
+}
+
 // str reads a required string.
 func (c *checker) str(rule, host, field string, v any) (string, bool) {
 	if isUnset(v) {
@@ -229,34 +248,22 @@ func (c *checker) topology() *inventory.Topology {
 			c.errorf("address", h.Name, "ansible_host %v", err)
 		}
 		if z := h.ZooKeeper; z != nil {
-			id, ok := c.int("zookeeper-id", h.Name, "zookeeper_id", z.ID)
-			if ok && (id < 1 || id > 255) {
-				c.errorf("zookeeper-id", h.Name, "zookeeper_id %d is outside 1..255 (ZooKeeper's myid)", id)
-				ok = false
-			}
-			if ok {
-				if other, dup := zkIDs[id]; dup {
-					c.errorf("zookeeper-id", h.Name, "zookeeper_id %d is also the id of %s", id, other)
-				} else {
-					zkIDs[id] = h.Name
+			id := c.nodeID("zookeeper-id", h.Name, "zookeeper_id", z.ID, zkIDs, func(id int64) string {
+				if id < 1 || id > 255 {
+					return "is outside 1..255 (ZooKeeper's myid)"
 				}
-			}
+				return ""
+			})
 			port, _ := integer(z.ClientPort)
 			t.ZooKeepers = append(t.ZooKeepers, inventory.ZooKeeper{Node: inventory.Node{Host: h.Name, Address: address, Port: int(port)}, ID: int(id)})
 		}
 		if k := h.Kafka; k != nil {
-			id, ok := c.int("kafka-broker-id", h.Name, "kafka_broker_id", k.BrokerID)
-			if ok && id < 0 {
-				c.errorf("kafka-broker-id", h.Name, "kafka_broker_id %d is negative", id)
-				ok = false
-			}
-			if ok {
-				if other, dup := brokerIDs[id]; dup {
-					c.errorf("kafka-broker-id", h.Name, "kafka_broker_id %d is also the id of %s", id, other)
-				} else {
-					brokerIDs[id] = h.Name
+			id := c.nodeID("kafka-broker-id", h.Name, "kafka_broker_id", k.BrokerID, brokerIDs, func(id int64) string {
+				if id < 0 {
+					return "is negative"
 				}
-			}
+				return ""
+			})
 			port, _ := integer(k.Port)
 			t.Brokers = append(t.Brokers, inventory.Broker{Node: inventory.Node{Host: h.Name, Address: address, Port: int(port)}, ID: int(id)})
 		}
