@@ -298,8 +298,21 @@ fabrun_software_dir: $repo_root/build
 EOF
 }
 
+# The lab that holds LAB_PREFIX's names (namespaces, links, cgroups): a
+# second lab with the same prefix would take them over.
+owner_file() { echo "/run/fabrun-lab-$LAB_PREFIX.dir"; }
+check_owner() {
+  local owner
+  owner=$(cat "$(owner_file)" 2>/dev/null || true)
+  if [ -n "$owner" ] && [ "$owner" != "$LAB_DIR" ] && [ -e "/run/netns/$(netns_name "${LAB_HOSTS[0]}")" ]; then
+    die "the names of LAB_PREFIX=$LAB_PREFIX belong to the running lab in $owner: take that one down or use another LAB_PREFIX"
+  fi
+}
+
 up() {
   check_settings
+  check_owner
+  echo "$LAB_DIR" > "$(owner_file)"
   local t0=$SECONDS o
   host_packages
   rootfs
@@ -343,6 +356,7 @@ cgroup_remove() {
 
 down() {
   check_settings
+  check_owner
   local t0=$SECONDS o d ns p
   for o in "${LAB_HOSTS[@]}"; do
     d=$(host_dir "$o")
@@ -371,6 +385,7 @@ down() {
   done
   for r in "${cg_roots[@]}"; do [ -d "$r/$cg_name" ] && rmdir "$r/$cg_name"; done
   ip link del "$bridge" 2>/dev/null || true
+  rm -f "$(owner_file)"
   if [ "${LAB_WIPE:-0}" = 1 ]; then rm -rf "$LAB_DIR"; fi
   log "lab down in $((SECONDS - t0)) s"
 }
