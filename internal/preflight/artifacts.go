@@ -67,6 +67,14 @@ type keyFile struct {
 
 // keys: in an organization whose material exists, every identity directory
 // that exists has its private keys, readable by their owner only.
+// nodeKeys are a node's signing and TLS keys in its cryptogen directory.
+func nodeKeys(host, node, dir string) []keyFile {
+	return []keyFile{
+		{host, node + " signing key", filepath.Join(dir, "msp", "keystore", "priv_sk")},
+		{host, node + " TLS key", filepath.Join(dir, "tls", "server.key")},
+	}
+}
+
 func (c *checker) keys(t *inventory.Topology, dir string, required bool) {
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		if required {
@@ -78,18 +86,12 @@ func (c *checker) keys(t *inventory.Topology, dir string, required bool) {
 	var keys []keyFile
 	ordererOrg := filepath.Join(dir, "ordererOrganizations", t.Domain)
 	for _, o := range t.Orderers {
-		node := filepath.Join(ordererOrg, "orderers", o.FQDN)
-		keys = append(keys,
-			keyFile{o.Host, "orderer " + o.FQDN + " signing key", filepath.Join(node, "msp", "keystore", "priv_sk")},
-			keyFile{o.Host, "orderer " + o.FQDN + " TLS key", filepath.Join(node, "tls", "server.key")})
+		keys = append(keys, nodeKeys(o.Host, "orderer "+o.FQDN, filepath.Join(ordererOrg, "orderers", o.FQDN))...)
 	}
 	for _, org := range t.Orgs {
 		orgDir := filepath.Join(dir, "peerOrganizations", org.Domain)
 		for _, p := range org.Peers {
-			node := filepath.Join(orgDir, "peers", p.FQDN)
-			keys = append(keys,
-				keyFile{p.Host, "peer " + p.FQDN + " signing key", filepath.Join(node, "msp", "keystore", "priv_sk")},
-				keyFile{p.Host, "peer " + p.FQDN + " TLS key", filepath.Join(node, "tls", "server.key")})
+			keys = append(keys, nodeKeys(p.Host, "peer "+p.FQDN, filepath.Join(orgDir, "peers", p.FQDN))...)
 		}
 		admin := filepath.Join(orgDir, "users", "Admin@"+org.Domain)
 		keys = append(keys, keyFile{controller, "org " + org.MSPID + " admin signing key", filepath.Join(admin, "msp", "keystore", "priv_sk")})
