@@ -13,36 +13,31 @@ import (
 )
 
 // Spec is the fabric_configtx module's argument spec.
-var Spec = module.Spec{
+var Spec = module.WithConfigSource(module.Spec{
 	Name: "fabric_configtx",
 	Options: map[string]module.Option{
-		"config":      {Type: module.Dict},
-		"config_file": {Type: module.Path},
-		"base_dir":    {Type: module.Path},
-		"profile":     {Type: module.Str, Required: true},
-		"kind":        {Type: module.Str, Required: true, Choices: []any{string(GenesisBlock), string(ChannelTx), string(AnchorTx)}},
-		"channel_id":  {Type: module.Str, Required: true},
-		"org":         {Type: module.Str},
-		"output":      {Type: module.Path, Required: true},
-		"force":       {Type: module.Bool, Default: false},
+		"base_dir":   {Type: module.Path},
+		"profile":    {Type: module.Str, Required: true},
+		"kind":       {Type: module.Str, Required: true, Choices: []any{string(GenesisBlock), string(ChannelTx), string(AnchorTx)}},
+		"channel_id": {Type: module.Str, Required: true},
+		"org":        {Type: module.Str},
+		"output":     {Type: module.Path, Required: true},
+		"force":      {Type: module.Bool, Default: false},
 	},
-	MutuallyExclusive: [][]string{{"config", "config_file"}},
-	RequiredOneOf:     [][]string{{"config", "config_file"}},
 	RequiredIf:        []module.RequiredIf{{Option: "kind", Value: string(AnchorTx), Requires: []string{"org"}}},
 	SupportsCheckMode: true,
-}
+})
 
 // Args are the module's options.
 type Args struct {
-	Config     map[string]any `json:"config"`
-	ConfigFile string         `json:"config_file"`
-	BaseDir    string         `json:"base_dir"`
-	Profile    string         `json:"profile"`
-	Kind       Kind           `json:"kind"`
-	ChannelID  string         `json:"channel_id"`
-	Org        string         `json:"org"`
-	Output     string         `json:"output"`
-	Force      bool           `json:"force"`
+	module.ConfigSource
+	BaseDir   string `json:"base_dir"`
+	Profile   string `json:"profile"`
+	Kind      Kind   `json:"kind"`
+	ChannelID string `json:"channel_id"`
+	Org       string `json:"org"`
+	Output    string `json:"output"`
+	Force     bool   `json:"force"`
 }
 
 // artifactMode is the permission configtxgen gives its outputs.

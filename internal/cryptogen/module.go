@@ -13,22 +13,17 @@ import (
 )
 
 // Spec is the fabric_crypto module's argument spec.
-var Spec = module.Spec{
+var Spec = module.WithConfigSource(module.Spec{
 	Name: "fabric_crypto",
 	Options: map[string]module.Option{
-		"config":      {Type: module.Dict},
-		"config_file": {Type: module.Path},
-		"output_dir":  {Type: module.Path, Required: true},
+		"output_dir": {Type: module.Path, Required: true},
 	},
-	MutuallyExclusive: [][]string{{"config", "config_file"}},
-	RequiredOneOf:     [][]string{{"config", "config_file"}},
 	SupportsCheckMode: true,
-}
+})
 
 type args struct {
-	Config     map[string]any `json:"config"`
-	ConfigFile string         `json:"config_file"`
-	OutputDir  string         `json:"output_dir"`
+	module.ConfigSource
+	OutputDir string `json:"output_dir"`
 }
 
 // LoadConfig reads the crypto config from the module's options.

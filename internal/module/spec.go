@@ -51,6 +51,23 @@ type Spec struct {
 	SupportsCheckMode bool
 }
 
+// ConfigSource is a module's configuration, given inline (config) or as a
+// file (config_file); WithConfigSource declares the two options.
+type ConfigSource struct {
+	Config     map[string]any `json:"config"`
+	ConfigFile string         `json:"config_file"`
+}
+
+// WithConfigSource adds the options config and config_file to s, exactly
+// one of them required.
+func WithConfigSource(s Spec) Spec {
+	s.Options["config"] = Option{Type: Dict}
+	s.Options["config_file"] = Option{Type: Path}
+	s.MutuallyExclusive = append(s.MutuallyExclusive, []string{"config", "config_file"})
+	s.RequiredOneOf = append(s.RequiredOneOf, []string{"config", "config_file"})
+	return s
+}
+
 // RequiredIf is one conditional requirement.
 type RequiredIf struct {
 	Option   string
