@@ -218,11 +218,3 @@ func policyEnvelope(policy string) (*common.SignaturePolicyEnvelope, error) {
 	}
 	return p, nil
 }
-
-func toBytes(args []string) [][]byte {
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		out[i] = []byte(a)
-	}
-	return out
-}

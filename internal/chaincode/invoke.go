@@ -16,7 +16,7 @@ import (
 )
 
 func ccRequest(a Args) channel.Request {
-	return channel.Request{ChaincodeID: a.Name, Fcn: a.CallArgs[0], Args: toBytes(a.CallArgs[1:]), IsInit: a.IsInit}
+	return channel.Request{ChaincodeID: a.Name, Fcn: a.CallArgs[0], Args: fabricclient.ChaincodeArgs(a.CallArgs[1:]), IsInit: a.IsInit}
 }
 
 // openCall opens a session and a channel client for a call of the
@@ -97,7 +97,7 @@ func (s *session) waitReady(name string, readyArgs []string, deadline time.Time)
 	var last error
 	for {
 		for _, p := range s.allPeers() {
-			_, err := cc.Query(channel.Request{ChaincodeID: name, Fcn: readyArgs[0], Args: toBytes(readyArgs[1:])},
+			_, err := cc.Query(channel.Request{ChaincodeID: name, Fcn: readyArgs[0], Args: fabricclient.ChaincodeArgs(readyArgs[1:])},
 				channel.WithTargetEndpoints(p), channel.WithTimeout(fab.Query, 30*time.Second))
 			if err != nil {
 				if st := peerAnswer(err); st != nil && !isInfra(st) {

@@ -15,6 +15,7 @@ import (
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/fab"
 	"github.com/hyperledger/fabric-sdk-go/pkg/fab/resource"
 
+	"github.com/fabrun/fabrun/internal/fabricclient"
 	"github.com/fabrun/fabrun/internal/module"
 )
 
@@ -153,7 +154,7 @@ func instantiated(ctx *module.Context, a Args) (module.Result, error) {
 
 	start := time.Now()
 	req := resmgmt.InstantiateCCRequest{Name: a.Name, Path: path, Version: a.Version, Lang: pb.ChaincodeSpec_GOLANG,
-		Args: toBytes(a.CallArgs), Policy: policy}
+		Args: fabricclient.ChaincodeArgs(a.CallArgs), Policy: policy}
 	opts := []resmgmt.RequestOption{resmgmt.WithTargetEndpoints(s.allPeers()...), s.ordering, s.timeout()}
 	var txID fab.TransactionID
 	if action == "instantiate" {

@@ -455,3 +455,13 @@ func endpointProfile(e Endpoint) (map[string]any, error) {
 		"tlsCACerts": map[string]any{"pem": string(ca)},
 	}, nil
 }
+
+// ChaincodeArgs are a chaincode call's string arguments as the SDK's
+// requests take them.
+func ChaincodeArgs(args []string) [][]byte {
+	out := make([][]byte, len(args))
+	for i, a := range args {
+		out[i] = []byte(a)
+	}
+	return out
+}

@@ -237,14 +237,6 @@ func (c *orgClient) ledgerClient(channelID string) (*ledger.Client, error) {
 	return l, nil
 }
 
-func byteArgs(args []string) [][]byte {
-	out := make([][]byte, len(args))
-	for i, a := range args {
-		out[i] = []byte(a)
-	}
-	return out
-}
-
 // Query evaluates the chaincode on one peer (as that peer's org's Admin).
 func (n *Network) Query(ctx context.Context, peer, fcn string, args ...string) ([]byte, error) {
 	c, name, err := n.clientFor(peer)
@@ -255,7 +247,7 @@ func (n *Network) Query(ctx context.Context, peer, fcn string, args ...string) (
 	if err != nil {
 		return nil, err
 	}
-	resp, err := ch.Query(channel.Request{ChaincodeID: n.opts.Chaincode, Fcn: fcn, Args: byteArgs(args)},
+	resp, err := ch.Query(channel.Request{ChaincodeID: n.opts.Chaincode, Fcn: fcn, Args: fabricclient.ChaincodeArgs(args)},
 		channel.WithTargetEndpoints(name), channel.WithParentContext(ctx))
 	if err != nil {
 		return nil, sdkError(err)
@@ -274,7 +266,7 @@ func (n *Network) Invoke(ctx context.Context, fcn string, args ...string) (strin
 	if err != nil {
 		return "", err
 	}
-	resp, err := ch.Execute(channel.Request{ChaincodeID: n.opts.Chaincode, Fcn: fcn, Args: byteArgs(args)},
+	resp, err := ch.Execute(channel.Request{ChaincodeID: n.opts.Chaincode, Fcn: fcn, Args: fabricclient.ChaincodeArgs(args)},
 		channel.WithTargetEndpoints(name), channel.WithParentContext(ctx))
 	if err != nil {
 		return string(resp.TransactionID), sdkError(err)
