@@ -127,6 +127,7 @@ teardown: fabrun
 	$(BUILD)/bin/fabrun teardown
 
 lint: venv
+	$(VENV)/bin/yamllint --strict .
 	$(VENV)/bin/ansible-lint
 
 clean:
