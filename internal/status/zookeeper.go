@@ -171,13 +171,23 @@ type zkReader interface {
 	Get(path string) ([]byte, *zk.Stat, error)
 }
 
+// children lists a znode's children; a znode that does not exist (yet) has none.
+func children(c zkReader, path string) ([]string, error) {
+	kids, _, err := c.Children(path)
+	if err == zk.ErrNoNode {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return kids, nil
+}
+
 func readKafkaMeta(c zkReader) (*KafkaMeta, error) {
 	m := &KafkaMeta{Brokers: map[int]BrokerRegistration{}, Topics: map[string]Topic{}}
-	ids, _, err := c.Children("/brokers/ids")
-	if err == zk.ErrNoNode {
-		ids = nil
-	} else if err != nil {
-		return nil, fmt.Errorf("reading /brokers/ids: %w", err)
+	ids, err := children(c, "/brokers/ids")
+	if err != nil {
+		return nil, err
 	}
 	for _, s := range ids {
 		id, err := strconv.Atoi(s)
@@ -193,11 +203,9 @@ func readKafkaMeta(c zkReader) (*KafkaMeta, error) {
 		reg.ID = id
 		m.Brokers[id] = reg
 	}
-	topics, _, err := c.Children("/brokers/topics")
-	if err == zk.ErrNoNode {
-		topics = nil
-	} else if err != nil {
-		return nil, fmt.Errorf("reading /brokers/topics: %w", err)
+	topics, err := children(c, "/brokers/topics")
+	if err != nil {
+		return nil, err
 	}
 	for _, t := range topics {
 		top := Topic{Name: t, State: PartitionState{Leader: -1}}
