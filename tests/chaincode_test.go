@@ -240,29 +240,7 @@ func chaincodeLifecyclePackage(t testing.TB, dir, label string) chaincodeContext
 	pkg := filepath.Join(t.TempDir(), label+".tar.gz")
 	MustRun(t, t.TempDir(), []string{"FABRIC_CFG_PATH=" + cfg, "GOFLAGS=-mod=vendor"},
 		FabricBin(t, "peer"), "lifecycle", "chaincode", "package", pkg, "--path", dir, "--lang", "golang", "--label", label)
-	f, err := os.Open(pkg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if files[h.Name], err = io.ReadAll(tr); err != nil {
-			t.Fatal(err)
-		}
-	}
+	files := readTarGz(t, pkg)
 	if files["metadata.json"] == nil || files["code.tar.gz"] == nil {
 		t.Fatalf("%s: want metadata.json and code.tar.gz, got %d files", pkg, len(files))
 	}

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -110,27 +109,11 @@ func collectionUserEnv(t testing.TB, dir, cols string) []string {
 // tarModes lists a gzipped tarball's entries with their modes.
 func tarModes(t testing.TB, p string) map[string]os.FileMode {
 	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
 	out := map[string]os.FileMode{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	walkTarGz(t, p, func(h *tar.Header, _ io.Reader) {
 		out[strings.TrimSuffix(strings.TrimPrefix(h.Name, "./"), "/")] = h.FileInfo().Mode()
-	}
+	})
+	return out
 }
 
 // TestCollectionTarball builds the collection, checks what the tarball

@@ -66,8 +66,8 @@ func writeTarGz(t testing.TB, out string, files []releaseFile) {
 	}
 }
 
-// readTarGz returns the regular files of a gzipped tarball by name.
-func readTarGz(t testing.TB, p string) map[string][]byte {
+// walkTarGz calls visit with each entry of a gzipped tarball.
+func walkTarGz(t testing.TB, p string, visit func(h *tar.Header, r io.Reader)) {
 	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
@@ -79,23 +79,33 @@ func readTarGz(t testing.TB, p string) map[string][]byte {
 		t.Fatalf("%s: %v", p, err)
 	}
 	tr := tar.NewReader(gz)
-	out := map[string][]byte{}
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return out
+			return
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
-		if h.Typeflag == tar.TypeReg {
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			out[h.Name] = b
-		}
+		visit(h, tr)
 	}
+}
+
+// readTarGz returns the regular files of a gzipped tarball by name.
+func readTarGz(t testing.TB, p string) map[string][]byte {
+	t.Helper()
+	out := map[string][]byte{}
+	walkTarGz(t, p, func(h *tar.Header, r io.Reader) {
+		if h.Typeflag != tar.TypeReg {
+			return
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatalf("%s: %s: %v", p, h.Name, err)
+		}
+		out[h.Name] = b
+	})
+	return out
 }
 
 func sha256File(t testing.TB, p string) string {
