@@ -111,10 +111,6 @@ func runAWXJob(t testing.TB, env []string, labInventory, sshKey, collectionsPath
 	}
 	awxProject(t, filepath.Join(pdd, "project"))
 	awxInventory(t, env, labInventory, filepath.Join(pdd, "inventory", "hosts"))
-	key, err := os.ReadFile(sshKey)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ev := map[string]string{"ANSIBLE_COLLECTIONS_PATH": collectionsPath, "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
 	for k, v := range envvars {
 		ev[k] = v
@@ -126,8 +122,14 @@ func runAWXJob(t testing.TB, env []string, labInventory, sshKey, collectionsPath
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(pdd, "env", "ssh_key"), key, 0o600); err != nil {
-		t.Fatal(err)
+	if sshKey != "" { // the machine credential's key
+		key, err := os.ReadFile(sshKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(pdd, "env", "ssh_key"), key, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	runner := VenvBin(t, "ansible-runner")
@@ -216,4 +218,35 @@ func (j awxJob) failedEvents() string {
 		fmt.Fprintf(&b, "%v on %v: %v\n", data["task"], data["host"], res["msg"])
 	}
 	return b.String()
+}
+
+// TestAWXJobBadSurveyValue launches the deploy job template with the survey
+// defaults but the channel name My_Channel, through transmit | worker |
+// process on this machine's Molecule inventory: the job ends failed in
+// preflight, before any host is touched, its events name the value, and no
+// host changed.
+func TestAWXJobBadSurveyValue(t *testing.T) {
+	tier(t, "module")
+	for _, m := range collectionModules(t) {
+		ModuleBin(t, m)
+	}
+	root := RepoRoot(t)
+	runnerEnv := []string{"PATH=" + filepath.Join(root, "build", "venv", "bin") + string(os.PathListSeparator) + os.Getenv("PATH")}
+	scratch := t.TempDir()
+	envvars := map[string]string{"FABRUN_MOLECULE_ROOT": scratch, "FABRUN_SOFTWARE_DIR": filepath.Join(root, "build")}
+	vars := awxSurveyDefaults(t, "deploy")
+	vars["fabric_channel"] = "My_Channel"
+	job := runAWXJob(t, append(runnerEnv, "FABRUN_MOLECULE_ROOT="+scratch), filepath.Join(root, "extensions", "molecule", "inventory"), "",
+		filepath.Join(root, "build", "collections"), "bad-channel", "playbooks/deploy.yml", vars, envvars)
+	if failed := job.failedEvents(); job.Status != "failed" || !strings.Contains(failed, "My_Channel") || !strings.Contains(failed, "fabric_channel") {
+		t.Errorf("status %s, failed events:\n%s\noutput:\n%s", job.Status, failed, tail(job.stdout(), 40))
+	}
+	for host, n := range job.stats(t)["changed"] {
+		if n != 0 {
+			t.Errorf("changed %v on %s", n, host)
+		}
+	}
+	if entries, _ := os.ReadDir(scratch); len(entries) != 0 {
+		t.Errorf("the failed job made %v under the hosts' root", entries)
+	}
 }
