@@ -50,6 +50,8 @@ func TestParseCommands(t *testing.T) {
 		{"teardown -y", []string{"teardown", "-y"}, &Options{Command: "teardown", Yes: true}},
 		{"plan", []string{"plan", "--limit", "peer"}, &Options{Command: "plan", Limit: "peer"}},
 		{"check", []string{"check", "-e", "kafka_min_insync_replicas=3"}, &Options{Command: "check", ExtraVars: []string{"kafka_min_insync_replicas=3"}}},
+		{"extra vars with a comma", []string{"check", "-e", `{"chaincode_policy": "OR('A.peer','B.peer')"}`},
+			&Options{Command: "check", ExtraVars: []string{`{"chaincode_policy": "OR('A.peer','B.peer')"}`}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -122,7 +122,9 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 		ErrWriter:              stdio.Err,
 		HideHelpCommand:        true,
 		UseShortOptionHandling: true,
-		ExitErrHandler:         func(*cli.Context, error) {},
+		// -e '{"k": "a,b"}' is one value, as ansible-playbook takes it.
+		DisableSliceFlagSeparator: true,
+		ExitErrHandler:            func(*cli.Context, error) {},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return fmt.Errorf("unknown command %q (try fabrun --help)", c.Args().First())
