@@ -8,25 +8,9 @@ import (
 
 	mb "github.com/hyperledger/fabric-protos-go/msp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/fabrun/fabrun/internal/mspconfig"
 )
-
-// mspConfigFile is the part of an MSP's config.yaml that a verifying MSP
-// uses (Fabric's msp.Configuration).
-type mspConfigFile struct {
-	OrganizationalUnitIdentifiers []*ouConfig `yaml:"OrganizationalUnitIdentifiers"`
-	NodeOUs                       *struct {
-		Enable              bool      `yaml:"Enable"`
-		ClientOUIdentifier  *ouConfig `yaml:"ClientOUIdentifier"`
-		PeerOUIdentifier    *ouConfig `yaml:"PeerOUIdentifier"`
-		AdminOUIdentifier   *ouConfig `yaml:"AdminOUIdentifier"`
-		OrdererOUIdentifier *ouConfig `yaml:"OrdererOUIdentifier"`
-	} `yaml:"NodeOUs"`
-}
-
-type ouConfig struct {
-	Certificate                  string `yaml:"Certificate"`
-	OrganizationalUnitIdentifier string `yaml:"OrganizationalUnitIdentifier"`
-}
 
 // verifyingMSP reads an MSP directory into the MSPConfig a channel carries,
 // the way Fabric's msp.GetVerifyingMspConfig does for the "bccsp" type: the
@@ -114,7 +98,7 @@ func verifyingMSP(path, dir, id string) (*mb.MSPConfig, []string, error) {
 	var nodeOUs *mb.FabricNodeOUs
 	configFile := filepath.Join(dir, "config.yaml")
 	if raw, err := os.ReadFile(configFile); err == nil {
-		var conf mspConfigFile
+		var conf mspconfig.File
 		if err := yaml.Unmarshal(raw, &conf); err != nil {
 			return nil, nil, fieldErr(path, "invalid MSP configuration %s: %v", configFile, err)
 		}
@@ -131,7 +115,7 @@ func verifyingMSP(path, dir, id string) (*mb.MSPConfig, []string, error) {
 		}
 		if n := conf.NodeOUs; n != nil && n.Enable {
 			nodeOUs = &mb.FabricNodeOUs{Enable: true}
-			load := func(c *ouConfig, kind string) *mb.FabricOUIdentifier {
+			load := func(c *mspconfig.OUIdentifier, kind string) *mb.FabricOUIdentifier {
 				if c == nil || c.OrganizationalUnitIdentifier == "" {
 					return nil
 				}

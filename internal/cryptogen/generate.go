@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fabrun/fabrun/internal/mspconfig"
 )
 
 // Node types, which decide a certificate's NodeOU and its TLS file names.
@@ -363,28 +365,18 @@ func (g *orgGen) identity(u *Unit, base, name string, sans []string, typ string)
 	return nil
 }
 
-type ouIdentifier struct {
-	Certificate                  string `yaml:"Certificate,omitempty"`
-	OrganizationalUnitIdentifier string `yaml:"OrganizationalUnitIdentifier,omitempty"`
-}
-
 // nodeOUConfig is the MSP config.yaml cryptogen writes when NodeOUs are on.
 func nodeOUConfig(caFile string) []byte {
-	id := func(ou string) *ouIdentifier { return &ouIdentifier{caFile, ou} }
-	cfg := struct {
-		NodeOUs struct {
-			Enable              bool          `yaml:"Enable,omitempty"`
-			ClientOUIdentifier  *ouIdentifier `yaml:"ClientOUIdentifier,omitempty"`
-			PeerOUIdentifier    *ouIdentifier `yaml:"PeerOUIdentifier,omitempty"`
-			AdminOUIdentifier   *ouIdentifier `yaml:"AdminOUIdentifier,omitempty"`
-			OrdererOUIdentifier *ouIdentifier `yaml:"OrdererOUIdentifier,omitempty"`
-		} `yaml:"NodeOUs"`
-	}{}
-	cfg.NodeOUs.Enable = true
-	cfg.NodeOUs.ClientOUIdentifier = id(TypeClient)
-	cfg.NodeOUs.PeerOUIdentifier = id(TypePeer)
-	cfg.NodeOUs.AdminOUIdentifier = id(TypeAdmin)
-	cfg.NodeOUs.OrdererOUIdentifier = id(TypeOrderer)
+	id := func(ou string) *mspconfig.OUIdentifier {
+		return &mspconfig.OUIdentifier{Certificate: caFile, OrganizationalUnitIdentifier: ou}
+	}
+	cfg := mspconfig.File{NodeOUs: &mspconfig.NodeOUs{
+		Enable:              true,
+		ClientOUIdentifier:  id(TypeClient),
+		PeerOUIdentifier:    id(TypePeer),
+		AdminOUIdentifier:   id(TypeAdmin),
+		OrdererOUIdentifier: id(TypeOrderer),
+	}}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
