@@ -250,6 +250,20 @@ func TestServersEndToEnd(t *testing.T) {
 				t.Errorf("deploy job's events lack %q:\n%s", w, tail(job.stdout(), 60))
 			}
 		}
+
+		// The status job template: read-only health of every node.
+		start = time.Now()
+		job = runAWXJob(t, runnerEnv, inventory, key, collections, "status", "playbooks/status.yml", map[string]any{}, envvars)
+		t.Logf("AWX status job: %s, %s", job.Status, time.Since(start).Round(100*time.Millisecond))
+		st = job.stats(t)
+		if job.Status != "successful" || len(st["failures"]) != 0 || len(st["ok"]) != 6 {
+			t.Errorf("status job: status %s, stats %v, failed events:\n%s", job.Status, st, job.failedEvents())
+		}
+		for host, n := range st["changed"] {
+			if n != 0 {
+				t.Errorf("status job changed %v on %s", n, host)
+			}
+		}
 	})
 
 	t.Run("teardown stops every unit", func(t *testing.T) {
