@@ -608,7 +608,7 @@ func TestCryptoAnsiblePlaybook(t *testing.T) {
 
 	// Bad input fails, names the field, and leaves the material untouched.
 	output, changed, failed := cryptoPlaybook(t, vars(cryptoFixture(t, "bad-unknown-field.yaml"))...)
-	if failed != 1 || changed != 0 || !strings.Contains(output, `PeerOrgs[0].Template (line 5): unknown field`) || !strings.Contains(output, `Cont`) {
+	if failed != 1 || changed != 0 || !strings.Contains(output, `PeerOrgs[0].Template (line 6): unknown field`) || !strings.Contains(output, `Cont`) {
 		t.Errorf("bad input: changed=%d failed=%d:\n%s", changed, failed, output)
 	}
 	output, _, failed = cryptoPlaybook(t, "-e", "crypto_output_dir="+out)
