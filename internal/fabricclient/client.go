@@ -19,11 +19,14 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/context"
+	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/core"
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/fab"
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/msp"
 	contextImpl "github.com/hyperledger/fabric-sdk-go/pkg/context"
 	"github.com/hyperledger/fabric-sdk-go/pkg/core/config"
+	"github.com/hyperledger/fabric-sdk-go/pkg/core/cryptosuite/bccsp/sw"
 	"github.com/hyperledger/fabric-sdk-go/pkg/fabsdk"
+	"github.com/hyperledger/fabric-sdk-go/pkg/fabsdk/factory/defcore"
 	"github.com/hyperledger/fabric-sdk-go/pkg/fabsdk/factory/defsvc"
 	"gopkg.in/yaml.v3"
 )
@@ -198,6 +201,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.provider = &staticChannelProvider{client: c}
 	sdk, err := fabsdk.New(config.FromRaw(profile, "yaml"),
+		fabsdk.WithCorePkg(memoryKeyStore{defcore.NewProviderFactory()}),
 		fabsdk.WithServicePkg(&staticServiceFactory{ProviderFactory: defsvc.NewProviderFactory(), p: c.provider}))
 	if err != nil {
 		return nil, fmt.Errorf("fabric SDK set-up failed: %v", err)
@@ -210,6 +214,15 @@ func New(cfg Config) (*Client, error) {
 	}
 	c.identity = clientCtx
 	return c, nil
+}
+
+// memoryKeyStore keeps the SDK's keys in memory. Its default file key store
+// would create a "keystore" directory in whatever directory the module or
+// fabrun runs in; the admin key is read from admin_key on every run anyway.
+type memoryKeyStore struct{ *defcore.ProviderFactory }
+
+func (memoryKeyStore) CreateCryptoSuiteProvider(core.CryptoSuiteConfig) (core.CryptoSuite, error) {
+	return sw.GetSuiteWithDefaultEphemeral()
 }
 
 // scrubKey makes sure an SDK error never carries key material.
