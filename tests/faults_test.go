@@ -212,7 +212,7 @@ func (f *faultNet) record(fault, held string, d time.Duration) {
 
 // TestFaults deploys once and runs the faults one after another.
 func TestFaults(t *testing.T) {
-	tier(t, "network")
+	tier(t, "faults")
 	root := RepoRoot(t)
 	bin := FabrunBin(t)
 	dir := t.TempDir()

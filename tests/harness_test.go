@@ -22,9 +22,10 @@ import (
 // Test tiers, cheapest first: "unit" tests start no service, "module" tests
 // run real Fabric tools or ansible-playbook on localhost without services,
 // "network" tests start real ZooKeeper, Kafka, orderers and peers, and
-// "servers" tests drive the systemd-container lab. The unit tier lives outside
-// tests/ (`make test-unit`).
-var testTiers = []string{"unit", "module", "network", "servers"}
+// "servers" tests drive the systemd-container lab, and "faults" is the fault
+// suite on a network of its own (not yet in `make test`). The unit tier lives
+// outside tests/ (`make test-unit`).
+var testTiers = []string{"unit", "module", "network", "servers", "faults"}
 
 // tier skips the test when FABRUN_TEST_TIERS is set (a comma-separated list,
 // as `make test-<tier>` sets it) and does not name the test's tier. Unset, every
