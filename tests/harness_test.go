@@ -29,22 +29,31 @@ var testTiers = []string{"unit", "module", "network", "servers", "faults"}
 
 // tier skips the test when FABRUN_TEST_TIERS is set (a comma-separated list,
 // as `make test-<tier>` sets it) and does not name the test's tier. Unset, every
-// tier runs, as `make test` does.
+// tier runs.
 func tier(t *testing.T, name string) {
+	t.Helper()
+	if !tierChosen(t, name) {
+		t.Skipf("a %s-tier test; FABRUN_TEST_TIERS=%s: run it with `make test-%s` or FABRUN_TEST_TIERS=%s",
+			name, os.Getenv("FABRUN_TEST_TIERS"), name, name)
+	}
+}
+
+// tierChosen tells whether FABRUN_TEST_TIERS selects the tier (unset selects all).
+func tierChosen(t *testing.T, name string) bool {
 	t.Helper()
 	if !slices.Contains(testTiers, name) {
 		t.Fatalf("unknown test tier %q (tiers: %s)", name, strings.Join(testTiers, ", "))
 	}
 	chosen := os.Getenv("FABRUN_TEST_TIERS")
 	if chosen == "" {
-		return
+		return true
 	}
 	for _, c := range strings.Split(chosen, ",") {
 		if strings.TrimSpace(c) == name {
-			return
+			return true
 		}
 	}
-	t.Skipf("a %s-tier test; FABRUN_TEST_TIERS=%s: run it with `make test-%s` or FABRUN_TEST_TIERS=%s", name, chosen, name, name)
+	return false
 }
 
 // TestMain points every fabrun the tests start at a log directory of their
