@@ -134,7 +134,9 @@ func TestKafkaInventoryPlacement(t *testing.T) {
 				check("ansible_connection", tc.connection)
 				if tc.home != nil {
 					check("fabrun_home", tc.home(host))
-					check("ansible_user", "root")
+					// The guide logs in as root; the production inventory logs
+					// in as an ordinary user and becomes root for what needs it.
+					check("ansible_user", "deploy")
 				} else if h := fmt.Sprint(hv["fabrun_home"]); !strings.Contains(h, "build/local/hosts/{{ inventory_hostname }}") {
 					t.Errorf("%s: fabrun_home %q is not under build/local/hosts/<host>", host, h)
 				}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go/common"
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/errors/multi"
@@ -94,14 +95,19 @@ func (f *failover) order() []int {
 
 // try calls attempt for one orderer after the other until one succeeds or
 // gives a final answer. It returns nil, that final answer, or an
-// *OrderingError with every orderer's reason.
-func (f *failover) try(attempt func(i int) error) error {
+// *OrderingError with every orderer's reason. Each attempt's context ends
+// at its share of ctx's time left: what remains divided by the orderers not
+// yet tried.
+func (f *failover) try(ctx reqContext.Context, attempt func(ctx reqContext.Context, i int) error) error {
 	if len(f.addresses) == 0 {
 		return fmt.Errorf("no orderer configured (option orderers)")
 	}
 	var failed OrderingError
-	for _, i := range f.order() {
-		err := attempt(i)
+	order := f.order()
+	for k, i := range order {
+		actx, cancel := share(ctx, len(order)-k)
+		err := attempt(actx, i)
+		cancel()
 		if err == nil {
 			f.mu.Lock()
 			f.preferred = i
@@ -116,6 +122,16 @@ func (f *failover) try(attempt func(i int) error) error {
 	return &failed
 }
 
+// share is ctx limited to 1/left of its time left; the last attempt
+// (left 1), or a ctx without a deadline, keeps all of it.
+func share(ctx reqContext.Context, left int) (reqContext.Context, reqContext.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok || left <= 1 {
+		return reqContext.WithCancel(ctx)
+	}
+	return reqContext.WithTimeout(ctx, time.Until(deadline)/time.Duration(left))
+}
+
 // failoverOrderer is a fab.Orderer that sends to the first orderer of a
 // failover that serves the request.
 type failoverOrderer struct {
@@ -127,7 +143,7 @@ func (o *failoverOrderer) URL() string { return strings.Join(o.f.addresses, ",")
 
 func (o *failoverOrderer) SendBroadcast(ctx reqContext.Context, envelope *fab.SignedEnvelope) (*common.Status, error) {
 	var st *common.Status
-	err := o.f.try(func(i int) error {
+	err := o.f.try(ctx, func(ctx reqContext.Context, i int) error {
 		s, err := o.targets[i].SendBroadcast(ctx, envelope)
 		st = s
 		return err
@@ -143,7 +159,7 @@ func (o *failoverOrderer) SendDeliver(ctx reqContext.Context, envelope *fab.Sign
 	go func() {
 		defer close(blocks)
 		var delivered []error // errors after blocks came: the caller sees them
-		err := o.f.try(func(i int) error {
+		err := o.f.try(ctx, func(ctx reqContext.Context, i int) error {
 			in, inErrs := o.targets[i].SendDeliver(ctx, envelope)
 			got := false
 			var failures []error

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go/common"
 	"github.com/hyperledger/fabric-sdk-go/pkg/common/errors/status"
@@ -44,7 +45,7 @@ func TestFailoverTry(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := &failover{addresses: addrs, preferred: tt.preferred}
 			var tried []int
-			err := f.try(func(i int) error {
+			err := f.try(reqContext.Background(), func(_ reqContext.Context, i int) error {
 				tried = append(tried, i)
 				if e, ok := tt.results[i]; ok {
 					return e
@@ -117,12 +118,17 @@ type fakeOrderer struct {
 	err    error
 	blocks int
 	calls  int
+	hang   bool // broadcasts wait for the context to end
 }
 
 func (o *fakeOrderer) URL() string { return o.url }
 
-func (o *fakeOrderer) SendBroadcast(reqContext.Context, *fab.SignedEnvelope) (*common.Status, error) {
+func (o *fakeOrderer) SendBroadcast(ctx reqContext.Context, _ *fab.SignedEnvelope) (*common.Status, error) {
 	o.calls++
+	if o.hang {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	if o.err != nil {
 		return nil, o.err
 	}
@@ -246,6 +252,44 @@ func TestOrdererEndpoints(t *testing.T) {
 			}
 			if strings.Join(addrs, ",") != strings.Join(tt.want, ",") {
 				t.Errorf("got %v, want %v", addrs, tt.want)
+			}
+		})
+	}
+}
+
+// An orderer that hangs until the request's deadline must leave the next
+// ones time to answer: each gets its share of the time left.
+func TestFailoverShareOfDeadline(t *testing.T) {
+	tests := []struct {
+		name    string
+		hang    []bool
+		wantErr bool
+	}{
+		{"first hangs, second answers", []bool{true, false, false}, false},
+		{"two hang, the last answers", []bool{true, true, false}, false},
+		{"all hang", []bool{true, true, true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := &failoverOrderer{f: &failover{}}
+			fakes := make([]*fakeOrderer, len(tt.hang))
+			for i, h := range tt.hang {
+				fakes[i] = &fakeOrderer{url: fmt.Sprintf("o%d:7050", i), hang: h}
+				o.f.addresses = append(o.f.addresses, fakes[i].url)
+				o.targets = append(o.targets, fakes[i])
+			}
+			ctx, cancel := reqContext.WithTimeout(reqContext.Background(), 600*time.Millisecond)
+			defer cancel()
+			_, err := o.SendBroadcast(ctx, &fab.SignedEnvelope{})
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			answered := false // each orderer is tried once, until one answers
+			for i, f := range fakes {
+				if want := map[bool]int{false: 1, true: 0}[answered]; f.calls != want {
+					t.Errorf("orderer %d called %d times, want %d", i, f.calls, want)
+				}
+				answered = answered || !f.hang
 			}
 		})
 	}
