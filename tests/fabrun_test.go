@@ -303,6 +303,7 @@ func TestFabrunDeployEndToEnd(t *testing.T) {
 			}
 		}
 	})
+	serviceLogsOnFailure(t, hostsDir)
 
 	t.Run("fresh deploy", func(t *testing.T) {
 		r := fab(t, "deploy", "--json")

@@ -288,3 +288,21 @@ func freePort(t testing.TB, ip string) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// serviceLogsOnFailure shows, when t has failed, the last lines of every
+// service log under hostsDir (<host>/log/*): the deployment's own logs go
+// with its temporary directory, and a failed task rarely says why a
+// service misbehaved.
+func serviceLogsOnFailure(t *testing.T, hostsDir string) {
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		files, _ := filepath.Glob(filepath.Join(hostsDir, "*/log/*"))
+		for _, f := range files {
+			if b, err := os.ReadFile(f); err == nil {
+				t.Logf("=== %s (last 30 lines)\n%s", f, tail(string(b), 30))
+			}
+		}
+	})
+}

@@ -124,6 +124,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 			playOnce("teardown")
 		}
 	})
+	serviceLogsOnFailure(t, hostsDir)
 
 	// From nothing to the guide's final state.
 	r, siteTime := play("site")

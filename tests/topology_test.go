@@ -38,6 +38,7 @@ func TestTopologyIsData(t *testing.T) {
 			AnsiblePlaybook(t, "-i", inventory, "playbooks/teardown.yml", "-e", "@"+vars)
 		}
 	})
+	serviceLogsOnFailure(t, hostsDir)
 
 	site := play("playbooks/site.yml")
 	// 3 ZooKeeper nodes and 4 brokers for replication factor 3 have none of
