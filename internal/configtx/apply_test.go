@@ -211,7 +211,7 @@ func TestConfigtxModule(t *testing.T) {
 	}
 	bad := seedConfig()
 	set(t, bad, []any{"Profiles", "TwoOrgsOrdererGenesis", "Bogus"}, 1)
-	if o = run(map[string]any{"config": bad}); o["failed"] != true || !strings.Contains(o["msg"].(string), "config: Profiles.TwoOrgsOrdererGenesis.Bogus: unknown field") {
+	if o = run(map[string]any{"config": bad}); o["failed"] != true || !strings.Contains(o["msg"].(string), `config: Profiles.TwoOrgsOrdererGenesis: unknown field "Bogus"`) {
 		t.Fatalf("unknown field: %v", o["msg"])
 	}
 }

@@ -73,16 +73,18 @@ func TestConfigtxParseYAML(t *testing.T) {
 func TestConfigtxParseYAMLErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"unknown alias (org not defined)", "Profiles:\n  P:\n    Orderer:\n      Organizations:\n        - *Org3\n", "unknown anchor 'Org3'"},
-		{"unknown top-level section", "Profile:\n  P: {}\n", "Profile: unknown field"},
-		{"unknown nested field", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        MaxMessages: 1\n", "Profiles.P.Orderer.BatchSize.MaxMessages: unknown field"},
+		{"unknown top-level section", "Profile:\n  P: {}\n", `the configuration (line 1): unknown field "Profile"`},
+		{"unknown nested field", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        MaxMessages: 1\n", `Profiles.P.Orderer.BatchSize (line 5): unknown field "MaxMessages"`},
 		{"not YAML", "Profiles: [\n", "invalid YAML"},
 		{"empty", "", "empty"},
-		{"list instead of mapping", "Profiles: [a]\n", "Profiles: expected a mapping"},
+		{"list instead of mapping", "Profiles: [a]\n", "Profiles (line 1): expected a mapping"},
 		{"negative count", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        MaxMessageCount: -1\n", "non-negative"},
 		{"fraction", "Profiles:\n  P:\n    Orderer:\n      MaxChannels: 1.5\n", "whole number"},
 		{"bool", "Profiles:\n  P:\n    Capabilities:\n      V2_0: maybe\n", "true or false"},
 		{"duration as number", "Profiles:\n  P:\n    Orderer:\n      BatchTimeout: 2\n", "duration"},
 		{"name instead of an org definition", "Organizations: [Org1]\n", "Organizations[0]: expected an organization definition"},
+		{"key given twice", "Profiles:\n  P: {}\n  P: {}\n", `Profiles (line 3): key "P" is already defined (line 2)`},
+		{"count over 32 bits", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        MaxMessageCount: 4294967296\n", "out of range"},
 		{"size with unknown unit", "Profiles:\n  P:\n    Orderer:\n      BatchSize:\n        AbsoluteMaxBytes: 1 TB\n", "size such as"},
 	}
 	for _, tc := range tests {
@@ -105,20 +107,25 @@ func TestConfigtxEmptyProfile(t *testing.T) {
 	}
 }
 
+// TestConfigtxByteSizes: a uint32 takes a number of bytes or a size with
+// a unit, as Fabric's byte-size hook reads them; a uint64 takes no size.
 func TestConfigtxByteSizes(t *testing.T) {
-	for in, want := range map[string]uint64{"98 MB": 102760448, "512 KB": 524288, "512KB": 524288, "1g": 1 << 30, "16 m": 16 << 20, "2048": 2048} {
-		got, err := toUint(in, true)
-		if err != nil || got != want {
-			t.Errorf("%q: got %d, %v; want %d", in, got, err, want)
+	parse := func(field, value string) (*TopLevel, error) {
+		return ParseYAML([]byte("Profiles:\n  P:\n    Orderer:\n      " + field + ": " + value + "\n"))
+	}
+	for in, want := range map[string]uint32{"98 MB": 102760448, "512 KB": 524288, "512KB": 524288, "1g": 1 << 30, "16 m": 16 << 20, "2048": 2048} {
+		top, err := parse("BatchSize", "{AbsoluteMaxBytes: '"+in+"'}")
+		if err != nil || top.Profiles["P"].Orderer.BatchSize.AbsoluteMaxBytes != want {
+			t.Errorf("%q: got %+v, %v; want %d", in, top, err, want)
 		}
 	}
-	for _, in := range []string{"17179869185 GB", "4 GB", "98 TB"} {
-		if n, err := toUint(in, true); err == nil {
-			t.Errorf("%q: got %d, want an error (over 32 bits or not a size)", in, n)
+	for _, in := range []string{"17179869185 GB", "4 GB", "98 TB", "4294967296"} {
+		if top, err := parse("BatchSize", "{AbsoluteMaxBytes: '"+in+"'}"); err == nil {
+			t.Errorf("%q: got %d, want an error (over 32 bits or not a size)", in, top.Profiles["P"].Orderer.BatchSize.AbsoluteMaxBytes)
 		}
 	}
-	if _, err := toUint("98 MB", false); err == nil {
-		t.Error("a size was accepted where only a count is valid")
+	if _, err := parse("MaxChannels", "98 MB"); err == nil || !strings.Contains(err.Error(), "whole number") {
+		t.Errorf("a size was accepted where only a count is valid: %v", err)
 	}
 }
 

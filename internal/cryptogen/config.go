@@ -9,13 +9,10 @@ package cryptogen
 import (
 	"bytes"
 	"fmt"
-	"math"
-	"reflect"
-	"strconv"
 	"strings"
 	"text/template"
 
-	"gopkg.in/yaml.v3"
+	"github.com/fabrun/fabrun/internal/strictyaml"
 )
 
 // Config is cryptogen's crypto-config.yaml.
@@ -62,200 +59,29 @@ type UsersSpec struct {
 	Count int `yaml:"Count"`
 }
 
+// decodeOptions read a crypto-config as cryptogen does: field names match
+// exactly.
+var decodeOptions = strictyaml.Options{Name: "the crypto config"}
+
 // ParseYAML decodes a crypto-config document strictly: an unknown field, a
 // value of the wrong type or a duplicate key is an error that names the field
 // (and its line).
 func ParseYAML(data []byte) (*Config, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, err
-	}
-	return decodeNode(&doc, true)
-}
-
-// ParseMap decodes a crypto-config given as a dictionary (a module's `config`
-// option) with the same strictness as ParseYAML.
-func ParseMap(m map[string]any) (*Config, error) {
-	var doc yaml.Node
-	if err := doc.Encode(normalizeNumbers(m)); err != nil {
-		return nil, err
-	}
-	return decodeNode(&doc, false)
-}
-
-// normalizeNumbers turns whole float64 values (JSON numbers) into ints so they
-// decode into int fields.
-func normalizeNumbers(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(t))
-		for k, e := range t {
-			out[k] = normalizeNumbers(e)
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		for i, e := range t {
-			out[i] = normalizeNumbers(e)
-		}
-		return out
-	case float64:
-		if t == math.Trunc(t) && math.Abs(t) < 1<<53 {
-			return int64(t)
-		}
-	}
-	return v
-}
-
-func decodeNode(doc *yaml.Node, withLines bool) (*Config, error) {
-	root := doc
-	if root.Kind == 0 {
-		return nil, fmt.Errorf("the crypto config is empty")
-	}
-	if root.Kind == yaml.DocumentNode {
-		if len(root.Content) == 0 {
-			return nil, fmt.Errorf("the crypto config is empty")
-		}
-		root = root.Content[0]
-	}
-	c := checker{lines: withLines}
-	if err := c.check(root, reflect.TypeOf(Config{}), ""); err != nil {
-		return nil, err
-	}
 	var cfg Config
-	if err := root.Decode(&cfg); err != nil {
+	if err := strictyaml.Unmarshal(data, &cfg, decodeOptions); err != nil {
 		return nil, err
 	}
 	return &cfg, nil
 }
 
-// checker walks a YAML tree against the Go type it will decode into, so
-// errors can name the field path (PeerOrgs[0].Template.Count) rather than a
-// Go type. It also coerces quoted numbers and booleans ("2", "true") to the
-// field's type, as Ansible's templating often produces strings.
-type checker struct{ lines bool }
-
-func (c checker) at(n *yaml.Node, path string) string {
-	if path == "" {
-		path = "the crypto config"
+// ParseMap decodes a crypto-config given as a dictionary (a module's `config`
+// option) with the same strictness as ParseYAML.
+func ParseMap(m map[string]any) (*Config, error) {
+	var cfg Config
+	if err := strictyaml.Decode(m, &cfg, decodeOptions); err != nil {
+		return nil, err
 	}
-	if c.lines && n.Line > 0 {
-		return fmt.Sprintf("%s (line %d)", path, n.Line)
-	}
-	return path
-}
-
-func yamlFields(t reflect.Type) (map[string]reflect.Type, []string) {
-	fields := map[string]reflect.Type{}
-	var names []string
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if tag == "" || tag == "-" {
-			continue
-		}
-		fields[tag] = f.Type
-		names = append(names, tag)
-	}
-	return fields, names
-}
-
-func join(path, field string) string {
-	if path == "" {
-		return field
-	}
-	return path + "." + field
-}
-
-func (c checker) check(n *yaml.Node, t reflect.Type, path string) error {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
-	}
-	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
-		return nil
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return fmt.Errorf("%s: expected a mapping, got %s", c.at(n, path), describe(n))
-		}
-		fields, names := yamlFields(t)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" && k.Tag == "!!merge" {
-				if err := c.check(v, t, path); err != nil {
-					return err
-				}
-				continue
-			}
-			ft, ok := fields[k.Value]
-			if !ok {
-				return fmt.Errorf("%s: unknown field %q (allowed: %s)", c.at(k, path), k.Value, strings.Join(names, ", "))
-			}
-			if err := c.check(v, ft, join(path, k.Value)); err != nil {
-				return err
-			}
-		}
-		return nil
-	case reflect.Slice:
-		if n.Kind == yaml.MappingNode && n.Tag == "!!merge" {
-			return nil
-		}
-		if n.Kind != yaml.SequenceNode {
-			return fmt.Errorf("%s: expected a list, got %s", c.at(n, path), describe(n))
-		}
-		for i, e := range n.Content {
-			if err := c.check(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
-			}
-		}
-		return nil
-	case reflect.String:
-		if n.Kind != yaml.ScalarNode {
-			return fmt.Errorf("%s: expected a string, got %s", c.at(n, path), describe(n))
-		}
-		// Numbers and booleans written unquoted are fine as strings
-		// (a SANS entry 10.0.0.1 is a string already; "1" too).
-		n.Tag = "!!str"
-		return nil
-	case reflect.Int:
-		if n.Kind != yaml.ScalarNode {
-			return fmt.Errorf("%s: expected an integer, got %s", c.at(n, path), describe(n))
-		}
-		v, err := strconv.ParseInt(strings.TrimSpace(n.Value), 0, 32)
-		if err != nil {
-			return fmt.Errorf("%s: expected an integer, got %q", c.at(n, path), n.Value)
-		}
-		n.Tag, n.Value, n.Style = "!!int", strconv.FormatInt(v, 10), 0
-		return nil
-	case reflect.Bool:
-		if n.Kind != yaml.ScalarNode {
-			return fmt.Errorf("%s: expected a boolean, got %s", c.at(n, path), describe(n))
-		}
-		switch strings.ToLower(strings.TrimSpace(n.Value)) {
-		case "true", "yes", "on", "y":
-			n.Value = "true"
-		case "false", "no", "off", "n":
-			n.Value = "false"
-		default:
-			return fmt.Errorf("%s: expected a boolean, got %q", c.at(n, path), n.Value)
-		}
-		n.Tag, n.Style = "!!bool", 0
-		return nil
-	}
-	return fmt.Errorf("%s: unsupported field type %s", c.at(n, path), t)
-}
-
-func describe(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		return fmt.Sprintf("%q", n.Value)
-	}
-	return "an unexpected node"
+	return &cfg, nil
 }
 
 // Kinds of organization, named after their node type.
