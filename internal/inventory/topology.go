@@ -82,11 +82,14 @@ type Topology struct {
 	Domain       string `json:"domain"`
 	OrdererMSPID string `json:"orderer_msp_id"`
 	// Workdir is fabrun_workdir: crypto/ and channel-artifacts/ on the controller.
-	Workdir    string      `json:"workdir"`
-	ZooKeepers []ZooKeeper `json:"zookeepers"`
-	Brokers    []Broker    `json:"brokers"`
-	Orderers   []Orderer   `json:"orderers"`
-	Orgs       []Org       `json:"orgs"`
+	Workdir string `json:"workdir"`
+	// TLSClientAuth: peers and orderers require a client certificate
+	// (fabric_tls_client_auth); clients present their org Admin's.
+	TLSClientAuth bool        `json:"tls_client_auth,omitempty"`
+	ZooKeepers    []ZooKeeper `json:"zookeepers"`
+	Brokers       []Broker    `json:"brokers"`
+	Orderers      []Orderer   `json:"orderers"`
+	Orgs          []Org       `json:"orgs"`
 }
 
 // Peers lists every peer, org by org.
@@ -128,6 +131,11 @@ func (t *Topology) OrgTLSCA(o Org) string {
 // OrgAdminMSP is the org's Admin user's MSP directory.
 func (t *Topology) OrgAdminMSP(o Org) string {
 	return filepath.Join(t.OrgDir(o), "users", "Admin@"+o.Domain, "msp")
+}
+
+// OrgAdminTLS is the org's Admin user's TLS directory (client.crt, client.key).
+func (t *Topology) OrgAdminTLS(o Org) string {
+	return filepath.Join(t.OrgDir(o), "users", "Admin@"+o.Domain, "tls")
 }
 
 // OrdererTLSCA is the orderer org's TLS CA certificate.

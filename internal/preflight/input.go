@@ -106,6 +106,8 @@ type NetworkFacts struct {
 	ChaincodeName     any `json:"chaincode_name"`
 	ChaincodeVersion  any `json:"chaincode_version"`
 	ChaincodePolicy   any `json:"chaincode_policy"`
+	// TLSClientAuth: peers and orderers require client certificates.
+	TLSClientAuth any `json:"fabric_tls_client_auth"`
 	// CryptoDir and ChannelDir are where the artifacts phase keeps crypto
 	// material and genesis.block on the controller.
 	CryptoDir  any `json:"artifacts_crypto_dir"`

@@ -25,6 +25,13 @@ func (c *checker) network(t *inventory.Topology) {
 			c.errorf("channel-name", controller, "%s %v", f.field, err)
 		}
 	}
+	if !isUnset(n.TLSClientAuth) {
+		on, err := boolean(n.TLSClientAuth)
+		if err != nil {
+			c.errorf("tls", controller, "fabric_tls_client_auth %v", err)
+		}
+		t.TLSClientAuth = on
+	}
 	if text(n.Channel) != "" && text(n.Channel) == text(n.SystemChannel) {
 		c.errorf("channel-name", controller, "fabric_channel %q is also the system channel's name (artifacts_system_channel)", text(n.Channel))
 	}

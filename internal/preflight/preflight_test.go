@@ -115,6 +115,17 @@ func TestSeed(t *testing.T) {
 	if tp.Orderers[1].FQDN != "orderer1.example.com" || tp.Orderers[1].OpsPort != 8443 || o.MinInsyncReplicas != 2 {
 		t.Errorf("orderer1 = %+v, min insync %d", tp.Orderers[1], o.MinInsyncReplicas)
 	}
+	// Mutual TLS is off unless fabric_tls_client_auth says so (as Ansible's bool reads it).
+	if tp.TLSClientAuth {
+		t.Error("TLSClientAuth is on by default")
+	}
+	for _, v := range []any{true, "yes", "True"} {
+		in := seedInput()
+		in.Network.TLSClientAuth = v
+		if o := Evaluate(in); !o.Topology.TLSClientAuth || len(errorsOf(o)) > 0 {
+			t.Errorf("fabric_tls_client_auth %v: TLSClientAuth %v, errors %q", v, o.Topology.TLSClientAuth, errorsOf(o))
+		}
+	}
 }
 
 // TestRules: one change to the seed, the error it causes (naming the
@@ -182,6 +193,8 @@ func TestRules(t *testing.T) {
 			"localhost: chaincode_policy names Org9MSP, which no org of the inventory has"},
 		{"policy OutOf", func(in *Input) { in.Network.ChaincodePolicy = "OutOf(3, 'Org1MSP.peer', 'Org2MSP.peer')" },
 			"OutOf(3, ...) with 2 rules can never be satisfied"},
+		{"tls client auth not a boolean", func(in *Input) { in.Network.TLSClientAuth = "maybe" },
+			"localhost: fabric_tls_client_auth maybe is not a boolean"},
 		{"batch timeout zero", func(in *Input) { in.Network.BatchTimeout = "0s" },
 			"localhost: artifacts_batch_timeout 0s is not positive"},
 		{"batch timeout unreadable", func(in *Input) { in.Network.BatchTimeout = "2 seconds" },

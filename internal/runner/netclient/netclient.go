@@ -91,6 +91,11 @@ func Config(topo *inventory.Topology, org inventory.Org, primary string, timeout
 		MSPID: org.MSPID, AdminCert: cert, AdminKey: key,
 		ChannelID: topo.Channel, Timeout: timeout,
 	}
+	if topo.TLSClientAuth {
+		// Peers and orderers require a client certificate: the Admin's TLS one.
+		tls := topo.OrgAdminTLS(org)
+		cfg.ClientTLSCert, cfg.ClientTLSKey = filepath.Join(tls, "client.crt"), filepath.Join(tls, "client.key")
+	}
 	// Every orderer, in inventory order: invokes fail over when one is down.
 	for _, ord := range topo.Orderers {
 		cfg.Orderers = append(cfg.Orderers, fabricclient.Endpoint{Address: ord.Endpoint(), TLSCA: topo.OrdererTLSCA()})
@@ -214,27 +219,24 @@ func (n *Network) clientFor(peer string) (*orgClient, string, error) {
 }
 
 func (c *orgClient) channelClient(channelID string) (*channel.Client, error) {
-	if c.ch != nil {
-		return c.ch, nil
-	}
-	ch, err := channel.New(c.client.ChannelProvider(channelID))
-	if err != nil {
-		return nil, fmt.Errorf("channel %s: %s", channelID, fabricclient.ShortError(err))
-	}
-	c.ch = ch
-	return ch, nil
+	return cached(&c.ch, channelID, func() (*channel.Client, error) { return channel.New(c.client.ChannelProvider(channelID)) })
 }
 
 func (c *orgClient) ledgerClient(channelID string) (*ledger.Client, error) {
-	if c.led != nil {
-		return c.led, nil
+	return cached(&c.led, channelID, func() (*ledger.Client, error) { return ledger.New(c.client.ChannelProvider(channelID)) })
+}
+
+// cached is *slot, made by open on first use: an SDK channel or ledger
+// client opens the channel's config, which is worth doing once a run.
+func cached[T any](slot **T, channelID string, open func() (*T, error)) (*T, error) {
+	if *slot == nil {
+		v, err := open()
+		if err != nil {
+			return nil, fmt.Errorf("channel %s: %s", channelID, fabricclient.ShortError(err))
+		}
+		*slot = v
 	}
-	l, err := ledger.New(c.client.ChannelProvider(channelID))
-	if err != nil {
-		return nil, fmt.Errorf("channel %s: %s", channelID, fabricclient.ShortError(err))
-	}
-	c.led = l
-	return l, nil
+	return *slot, nil
 }
 
 // Query evaluates the chaincode on one peer (as that peer's org's Admin).

@@ -71,6 +71,16 @@ func TestConfig(t *testing.T) {
 	if _, _, err := Config(topology(t, false), topo.Orgs[0], "", 0); err == nil || !strings.Contains(err.Error(), "has the artifacts phase run?") {
 		t.Errorf("no crypto material: err = %v", err)
 	}
+	// Without mutual TLS no client certificate; with it, the Admin's TLS one.
+	if cfg.ClientTLSCert != "" || cfg.ClientTLSKey != "" {
+		t.Errorf("client certificate without fabric_tls_client_auth: %q %q", cfg.ClientTLSCert, cfg.ClientTLSKey)
+	}
+	topo.TLSClientAuth = true
+	cfg, _, _ = Config(topo, topo.Orgs[1], "", 0)
+	if !strings.HasSuffix(cfg.ClientTLSCert, "users/Admin@org2.example.com/tls/client.crt") ||
+		!strings.HasSuffix(cfg.ClientTLSKey, "users/Admin@org2.example.com/tls/client.key") {
+		t.Errorf("mutual TLS: client certificate %q, key %q", cfg.ClientTLSCert, cfg.ClientTLSKey)
+	}
 }
 
 func TestFindOrg(t *testing.T) {
