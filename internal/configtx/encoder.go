@@ -264,9 +264,11 @@ func (e *encoder) applicationOrgGroup(path string, org *Organization) (*cb.Confi
 	return g, nil
 }
 
-// checkUniqueOrgs rejects two orgs with one name in one group, which
-// configtxgen would silently merge into one.
-func checkUniqueOrgs(path string, orgs []*Organization) error {
+// addOrgGroups adds to g one group per organization of a section (at
+// path), each built by orgGroup. Two orgs with one name in one section are
+// an error: configtxgen would silently merge them into one.
+func addOrgGroups(g *cb.ConfigGroup, path string, orgs []*Organization, orgGroup func(string, *Organization) (*cb.ConfigGroup, error)) error {
+	path += ".Organizations"
 	seen := map[string]int{}
 	for i, o := range orgs {
 		if o == nil {
@@ -276,6 +278,13 @@ func checkUniqueOrgs(path string, orgs []*Organization) error {
 			return fieldErr(orgPath(path, i, o), "organization name %q is used twice (also at index %d)", o.Name, j)
 		}
 		seen[o.Name] = i
+	}
+	for i, o := range orgs {
+		og, err := orgGroup(orgPath(path, i, o), o)
+		if err != nil {
+			return err
+		}
+		g.Groups[o.Name] = og
 	}
 	return nil
 }
@@ -362,15 +371,8 @@ func (e *encoder) ordererGroup(path string, o *Orderer) (*cb.ConfigGroup, error)
 		return nil, fieldErr(path+".OrdererType", "unknown orderer type %q (kafka, etcdraft or solo)", o.OrdererType)
 	}
 	addValue(g, "ConsensusType", &ob.ConsensusType{Type: o.OrdererType, Metadata: metadata}, adminsPolicy)
-	if err := checkUniqueOrgs(path+".Organizations", o.Organizations); err != nil {
+	if err := addOrgGroups(g, path, o.Organizations, e.ordererOrgGroup); err != nil {
 		return nil, err
-	}
-	for i, org := range o.Organizations {
-		og, err := e.ordererOrgGroup(orgPath(path+".Organizations", i, org), org)
-		if err != nil {
-			return nil, err
-		}
-		g.Groups[org.Name] = og
 	}
 	g.ModPolicy = adminsPolicy
 	return g, nil
@@ -398,15 +400,8 @@ func (e *encoder) applicationGroup(path string, a *Application) (*cb.ConfigGroup
 		}
 		addValue(g, fconfig.CapabilitiesKey, caps, adminsPolicy)
 	}
-	if err := checkUniqueOrgs(path+".Organizations", a.Organizations); err != nil {
+	if err := addOrgGroups(g, path, a.Organizations, e.applicationOrgGroup); err != nil {
 		return nil, err
-	}
-	for i, org := range a.Organizations {
-		og, err := e.applicationOrgGroup(orgPath(path+".Organizations", i, org), org)
-		if err != nil {
-			return nil, err
-		}
-		g.Groups[org.Name] = og
 	}
 	g.ModPolicy = adminsPolicy
 	return g, nil
@@ -437,15 +432,8 @@ func (e *encoder) consortiumsGroup(path string, consortiums map[string]*Consorti
 		if c != nil {
 			orgs = c.Organizations
 		}
-		if err := checkUniqueOrgs(cpath+".Organizations", orgs); err != nil {
+		if err := addOrgGroups(cg, cpath, orgs, e.orgBase); err != nil {
 			return nil, err
-		}
-		for i, org := range orgs {
-			og, err := e.orgBase(orgPath(cpath+".Organizations", i, org), org)
-			if err != nil {
-				return nil, err
-			}
-			cg.Groups[org.Name] = og
 		}
 		creation := &cb.Policy{
 			Type:  int32(cb.Policy_IMPLICIT_META),

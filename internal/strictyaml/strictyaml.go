@@ -125,6 +125,14 @@ func (o Options) fail(n *yaml.Node, path, format string, a ...any) error {
 	return &FieldError{Path: path, Line: n.Line, Msg: fmt.Sprintf(format, a...)}
 }
 
+// failIf places err, if any, at the node n, which stands at path.
+func (o Options) failIf(err error, n *yaml.Node, path string) error {
+	if err == nil {
+		return nil
+	}
+	return o.fail(n, path, "%v", err)
+}
+
 func join(path, key string) string {
 	if path == "" {
 		return key
@@ -142,12 +150,8 @@ func (o Options) decode(n *yaml.Node, path string, rv reflect.Value) error {
 		return nil
 	}
 	if o.Convert != nil {
-		handled, err := o.Convert(n, rv)
-		if err != nil {
-			return o.fail(n, path, "%v", err)
-		}
-		if handled {
-			return nil
+		if handled, err := o.Convert(n, rv); handled || err != nil {
+			return o.failIf(err, n, path)
 		}
 	}
 	switch rv.Kind() {
@@ -207,18 +211,12 @@ func (o Options) decode(n *yaml.Node, path string, rv reflect.Value) error {
 		return nil
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		i, err := parseInt(n, rv.Type().Bits())
-		if err != nil {
-			return o.fail(n, path, "%v", err)
-		}
 		rv.SetInt(i)
-		return nil
+		return o.failIf(err, n, path)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		u, err := ParseUint(n, rv.Type().Bits())
-		if err != nil {
-			return o.fail(n, path, "%v", err)
-		}
+		u, err := parseUint(n, rv.Type().Bits())
 		rv.SetUint(u)
-		return nil
+		return o.failIf(err, n, path)
 	}
 	return o.fail(n, path, "unsupported field type %s", rv.Type())
 }
@@ -347,9 +345,9 @@ func parseInt(n *yaml.Node, bits int) (int64, error) {
 	return 0, fmt.Errorf("expected a whole number, got %s", Describe(n))
 }
 
-// ParseUint reads the scalar n as a non-negative whole number of at most
-// bits bits. A Convert function may call it for the plain case.
-func ParseUint(n *yaml.Node, bits int) (uint64, error) {
+// parseUint reads the scalar n as a non-negative whole number of at most
+// bits bits.
+func parseUint(n *yaml.Node, bits int) (uint64, error) {
 	if n.Kind != yaml.ScalarNode {
 		return 0, fmt.Errorf("expected a whole number, got %s", Describe(n))
 	}
