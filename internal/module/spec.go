@@ -324,7 +324,9 @@ func coerce(v any, t Type, elem Type) (any, error) {
 	return nil, fmt.Errorf("unknown type %q in spec", t)
 }
 
-func toBool(v any) (bool, error) {
+// ParseBool reads a boolean the way Ansible does (its `boolean()` and
+// `| bool`): true or false, or yes/no, on/off, y/n, t/f, 1/0 in any case.
+func ParseBool(v any) (bool, error) {
 	switch x := v.(type) {
 	case bool:
 		return x, nil
@@ -336,11 +338,20 @@ func toBool(v any) (bool, error) {
 		switch strings.ToLower(strings.TrimSpace(x)) {
 		case "yes", "on", "1", "true", "y", "t":
 			return true, nil
-		case "no", "off", "0", "false", "n", "f", "":
+		case "no", "off", "0", "false", "n", "f":
 			return false, nil
 		}
 	}
-	return false, fmt.Errorf("%v is not a valid boolean", v)
+	return false, fmt.Errorf("%v is not a boolean", v)
+}
+
+// toBool is ParseBool for module options, where an empty string (an
+// option templated from an unset variable) is false.
+func toBool(v any) (bool, error) {
+	if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {
+		return false, nil
+	}
+	return ParseBool(v)
 }
 
 func toInt(v any) (int64, error) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/fabrun/fabrun/internal/configtx"
 	"github.com/fabrun/fabrun/internal/inventory"
+	"github.com/fabrun/fabrun/internal/module"
 )
 
 // The artifacts checks live here rather than in the modules that read the
@@ -27,7 +28,7 @@ func (c *checker) artifacts(t *inventory.Topology) {
 	n := c.in.Network
 	required := false
 	if !isUnset(n.ArtifactsRequired) {
-		r, err := boolean(n.ArtifactsRequired)
+		r, err := module.ParseBool(n.ArtifactsRequired)
 		if err != nil {
 			c.errorf("artifacts", controller, "preflight_artifacts_required %v", err)
 		}

@@ -173,23 +173,3 @@ func integer(v any) (int64, error) {
 		return 0, fmt.Errorf("%v (%T) is not a whole number", v, v)
 	}
 }
-
-// boolean reads a boolean the way Ansible's `| bool` does.
-func boolean(v any) (bool, error) {
-	switch t := v.(type) {
-	case bool:
-		return t, nil
-	case float64:
-		if t == 0 || t == 1 {
-			return t == 1, nil
-		}
-	case string:
-		switch strings.ToLower(strings.TrimSpace(t)) {
-		case "true", "yes", "on", "1", "y", "t":
-			return true, nil
-		case "false", "no", "off", "0", "n", "f":
-			return false, nil
-		}
-	}
-	return false, fmt.Errorf("%v is not a boolean", v)
-}

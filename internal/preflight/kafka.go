@@ -8,6 +8,7 @@ import (
 
 	"github.com/fabrun/fabrun/internal/bytesize"
 	"github.com/fabrun/fabrun/internal/inventory"
+	"github.com/fabrun/fabrun/internal/module"
 )
 
 // propertyKeyPattern is a server.properties key.
@@ -147,7 +148,7 @@ func (c *checker) broker(host string, k *KafkaFacts) (brokerSettings, bool) {
 		ok = ok && good
 		*f.dst = n
 	}
-	u, err := boolean(k.UncleanLeaderElectionEnable)
+	u, err := module.ParseBool(k.UncleanLeaderElectionEnable)
 	if err != nil {
 		c.errorf("kafka-settings", host, "kafka_unclean_leader_election_enable %v", err)
 		ok = false

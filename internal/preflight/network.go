@@ -6,6 +6,7 @@ import (
 
 	"github.com/fabrun/fabrun/internal/bytesize"
 	"github.com/fabrun/fabrun/internal/inventory"
+	"github.com/fabrun/fabrun/internal/module"
 )
 
 // controller is the host network-wide settings are resolved on (the
@@ -26,7 +27,7 @@ func (c *checker) network(t *inventory.Topology) {
 		}
 	}
 	if !isUnset(n.TLSClientAuth) {
-		on, err := boolean(n.TLSClientAuth)
+		on, err := module.ParseBool(n.TLSClientAuth)
 		if err != nil {
 			c.errorf("tls", controller, "fabric_tls_client_auth %v", err)
 		}
