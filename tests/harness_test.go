@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fabrun/fabrun/internal/runner/playbook"
 )
 
 // Test tiers, cheapest first: "unit" tests start no service, "module" tests
@@ -254,13 +256,7 @@ func goBuildCache(t testing.TB) string {
 }
 
 // tail is the last n lines of s, for failure messages.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
+var tail = playbook.LastLines
 
 // freeLoopbackNet picks a random loopback /24 ("127.x.y") whose .1 binds,
 // away from the fixed ones the end-to-end tests use (127.0.x), so tests

@@ -103,13 +103,13 @@ func (r *HostResult) Message() string {
 		parts = append(parts, s)
 	}
 	if s := strings.TrimSpace(r.ModuleStderr); s != "" {
-		parts = append(parts, lastLines(s, 10))
+		parts = append(parts, LastLines(s, 10))
 	}
 	// A command that failed with nothing on stderr: its stdout explains
 	// (e.g. supervisorctl prints its errors there).
 	if s := strings.TrimSpace(text(r.Stdout)); s != "" && (len(parts) == 0 ||
 		strings.TrimSpace(text(r.Stderr)) == "" && r.RC != nil && *r.RC != 0) {
-		parts = append(parts, lastLines(s, 10))
+		parts = append(parts, LastLines(s, 10))
 	}
 	for _, it := range r.FailedItems {
 		if m := it.Message(); m != "" {
@@ -120,7 +120,7 @@ func (r *HostResult) Message() string {
 		parts = append(parts, r.Censored)
 	}
 	if len(parts) == 0 && r.Exception != "" {
-		parts = append(parts, lastLines(r.Exception, 3))
+		parts = append(parts, LastLines(r.Exception, 3))
 	}
 	if len(parts) == 0 && r.RC != nil {
 		parts = append(parts, fmt.Sprintf("exit status %d", *r.RC))
@@ -149,7 +149,9 @@ func text(v any) string {
 	}
 }
 
-func lastLines(s string, n int) string {
+// LastLines is the last n lines of s (failure messages show the end of an
+// exception or a log).
+func LastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
