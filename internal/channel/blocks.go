@@ -48,11 +48,7 @@ func fetched(ctx *module.Context, a Args) (module.Result, error) {
 		}
 		return module.Result{}, ordererErr(c, fmt.Sprintf("fetching block %s of channel %s from %s", what, a.ChannelID, c.OrderersText()), err)
 	}
-	b, err := marshalBlock(block)
-	if err != nil {
-		return module.Result{}, err
-	}
-	written, diff, err := writeIfDifferent(a.BlockPath, b, ctx.CheckMode())
+	written, diff, err := saveBlock(a.BlockPath, block, ctx.CheckMode())
 	if err != nil {
 		return module.Result{}, err
 	}
@@ -79,8 +75,14 @@ func readBlock(path string) (*common.Block, []byte, error) {
 	return block, raw, nil
 }
 
-func marshalBlock(b *common.Block) ([]byte, error) {
-	return proto.Marshal(b)
+// saveBlock writes block to path unless the file holds it already; in
+// check mode it only reports.
+func saveBlock(path string, block *common.Block, check bool) (bool, module.Diff, error) {
+	b, err := proto.Marshal(block)
+	if err != nil {
+		return false, module.Diff{}, err
+	}
+	return writeIfDifferent(path, b, check)
 }
 
 // BlockSummary describes a block for diffs.

@@ -138,11 +138,7 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 	case err == nil:
 		// The channel exists: make sure the block file holds its genesis block.
 		data["created"] = false
-		b, err := marshalBlock(genesis)
-		if err != nil {
-			return module.Result{}, err
-		}
-		written, diff, err := writeIfDifferent(a.BlockPath, b, ctx.CheckMode())
+		written, diff, err := saveBlock(a.BlockPath, genesis, ctx.CheckMode())
 		if err != nil {
 			return module.Result{}, err
 		}
@@ -201,11 +197,7 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 	if err != nil {
 		return module.Result{}, err
 	}
-	b, err := marshalBlock(genesis)
-	if err != nil {
-		return module.Result{}, err
-	}
-	if _, _, err := writeIfDifferent(a.BlockPath, b, false); err != nil {
+	if _, _, err := saveBlock(a.BlockPath, genesis, false); err != nil {
 		return module.Result{}, err
 	}
 	data["block_number"] = 0

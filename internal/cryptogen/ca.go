@@ -93,23 +93,16 @@ func certPEM(c *x509.Certificate) []byte {
 // San Francisco; OU, street and postal code only when given.
 func subject(s CASpec) pkix.Name {
 	n := pkix.Name{Country: []string{"US"}, Province: []string{"California"}, Locality: []string{"San Francisco"}}
-	if s.Country != "" {
-		n.Country = []string{s.Country}
-	}
-	if s.Province != "" {
-		n.Province = []string{s.Province}
-	}
-	if s.Locality != "" {
-		n.Locality = []string{s.Locality}
-	}
-	if s.OrganizationalUnit != "" {
-		n.OrganizationalUnit = []string{s.OrganizationalUnit}
-	}
-	if s.StreetAddress != "" {
-		n.StreetAddress = []string{s.StreetAddress}
-	}
-	if s.PostalCode != "" {
-		n.PostalCode = []string{s.PostalCode}
+	for _, f := range []struct {
+		field *[]string
+		value string
+	}{
+		{&n.Country, s.Country}, {&n.Province, s.Province}, {&n.Locality, s.Locality},
+		{&n.OrganizationalUnit, s.OrganizationalUnit}, {&n.StreetAddress, s.StreetAddress}, {&n.PostalCode, s.PostalCode},
+	} {
+		if f.value != "" {
+			*f.field = []string{f.value}
+		}
 	}
 	return n
 }

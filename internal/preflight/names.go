@@ -33,22 +33,22 @@ func ValidateChannelID(id string) error {
 
 // ValidateChaincodeName applies Fabric's chaincode name rule.
 func ValidateChaincodeName(name string) error {
-	if name == "" {
-		return fmt.Errorf("is empty")
-	}
-	if !chaincodeNamePattern.MatchString(name) {
-		return fmt.Errorf("%q does not match Fabric's chaincode name rule ^[a-zA-Z0-9]+([-_][a-zA-Z0-9]+)*$", name)
-	}
-	return nil
+	return matchChaincodeRule(name, "name", chaincodeNamePattern)
 }
 
 // ValidateChaincodeVersion applies Fabric's chaincode version rule.
 func ValidateChaincodeVersion(v string) error {
+	return matchChaincodeRule(v, "version", chaincodeVersionPattern)
+}
+
+// matchChaincodeRule checks a value against one of Fabric's chaincode
+// rules, quoting the rule when it does not match.
+func matchChaincodeRule(v, what string, rule *regexp.Regexp) error {
 	if v == "" {
 		return fmt.Errorf("is empty")
 	}
-	if !chaincodeVersionPattern.MatchString(v) {
-		return fmt.Errorf("%q does not match Fabric's chaincode version rule ^[A-Za-z0-9_.+-]+$", v)
+	if !rule.MatchString(v) {
+		return fmt.Errorf("%q does not match Fabric's chaincode %s rule %s", v, what, rule)
 	}
 	return nil
 }
