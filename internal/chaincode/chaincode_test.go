@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -161,13 +162,8 @@ func TestSpecValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := map[string]any{}
-			for k, v := range base {
-				args[k] = v
-			}
-			for k, v := range tt.args {
-				args[k] = v
-			}
+			args := maps.Clone(base)
+			maps.Copy(args, tt.args)
 			b, _ := json.Marshal(args)
 			out := module.Execute(Spec(), b, Run)
 			msg, _ := out["msg"].(string)

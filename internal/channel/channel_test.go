@@ -2,6 +2,7 @@ package channel
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,10 +130,7 @@ func TestSpecValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := map[string]any{}
-			for k, v := range base {
-				args[k] = v
-			}
+			args := maps.Clone(base)
 			for k, v := range tt.args {
 				if v == nil {
 					delete(args, k)

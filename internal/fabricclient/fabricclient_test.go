@@ -112,16 +112,7 @@ func TestChannelMembership(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := m.Verify(tt.id, msg, tt.sig)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want %q", err, tt.wantErr)
-			}
+			wantErr(t, m.Verify(tt.id, msg, tt.sig), tt.wantErr)
 		})
 	}
 	if !m.ContainsMSP("Org2MSP") || m.ContainsMSP("Org3MSP") {
@@ -203,16 +194,7 @@ func TestConfigValidate(t *testing.T) {
 			c.Orderers = append([]Endpoint{}, good.Orderers...)
 			c.Peers = append([]Endpoint{}, good.Peers...)
 			tt.mod(&c)
-			err := c.Validate()
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("err = %v, want %q", err, tt.wantErr)
-			}
+			wantErr(t, c.Validate(), tt.wantErr)
 		})
 	}
 }
@@ -276,5 +258,16 @@ func TestLoggerRedactsKeys(t *testing.T) {
 	quiet.Errorf("nothing")
 	if buf.Len() != 0 {
 		t.Fatal("a disabled logger wrote")
+	}
+}
+
+// wantErr fails t unless err contains want, or is nil when want is empty.
+func wantErr(t *testing.T, err error, want string) {
+	t.Helper()
+	if want == "" && err != nil {
+		t.Fatal(err)
+	}
+	if want != "" && (err == nil || !strings.Contains(err.Error(), want)) {
+		t.Fatalf("err = %v, want %q", err, want)
 	}
 }
