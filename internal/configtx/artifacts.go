@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/golang/protobuf/proto"
@@ -269,7 +271,7 @@ func (e *encoder) anchorPeersTx(path string, p *Profile, channelID, org string, 
 
 func capList(m map[string]bool) []string {
 	var out []string
-	for _, k := range sortedNames(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if m[k] {
 			out = append(out, k)
 		}
@@ -316,7 +318,7 @@ func summarize(p *Profile, req Request) Summary {
 	if len(p.Consortiums) > 0 {
 		s.Consortiums = map[string][]string{}
 		seen := map[string]bool{}
-		for _, name := range sortedNames(p.Consortiums) {
+		for _, name := range slices.Sorted(maps.Keys(p.Consortiums)) {
 			var orgs []string
 			if c := p.Consortiums[name]; c != nil {
 				orgs = orgNames(c.Organizations)

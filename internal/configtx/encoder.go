@@ -2,9 +2,10 @@ package configtx
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -118,7 +119,7 @@ func addPolicies(path string, cg *cb.ConfigGroup, policies map[string]*Policy, r
 			return fieldErr(path, "no %s policy defined", name)
 		}
 	}
-	for _, name := range sortedNames(policies) {
+	for _, name := range slices.Sorted(maps.Keys(policies)) {
 		pol, err := parsePolicy(path+"."+name, policies[name])
 		if err != nil {
 			return err
@@ -128,21 +129,12 @@ func addPolicies(path string, cg *cb.ConfigGroup, policies map[string]*Policy, r
 	return nil
 }
 
-func sortedNames[T any](m map[string]T) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // capabilitiesValue checks capability names for a section and returns the
 // value configtxgen writes (only those set to true).
 func capabilitiesValue(path, section string, caps map[string]bool) (*cb.Capabilities, error) {
 	known := knownCapabilities[section]
 	out := &cb.Capabilities{Capabilities: map[string]*cb.Capability{}}
-	for _, name := range sortedNames(caps) {
+	for _, name := range slices.Sorted(maps.Keys(caps)) {
 		ok := false
 		for _, k := range known {
 			if k == name {
@@ -385,7 +377,7 @@ func (e *encoder) applicationGroup(path string, a *Application) (*cb.ConfigGroup
 	}
 	if len(a.ACLs) > 0 {
 		acls := &pb.ACLs{Acls: map[string]*pb.APIResource{}}
-		for _, k := range sortedNames(a.ACLs) {
+		for _, k := range slices.Sorted(maps.Keys(a.ACLs)) {
 			if a.ACLs[k] == "" {
 				return nil, fieldErr(path+".ACLs."+k, "empty policy reference")
 			}
@@ -424,7 +416,7 @@ func (e *encoder) consortiumsGroup(path string, consortiums map[string]*Consorti
 		Policy:    &cb.Policy{Type: int32(cb.Policy_SIGNATURE), Value: mustMarshal(acceptAllPolicy())},
 		ModPolicy: ordererAdminsPolicy,
 	}
-	for _, name := range sortedNames(consortiums) {
+	for _, name := range slices.Sorted(maps.Keys(consortiums)) {
 		cpath := path + "." + name
 		c := consortiums[name]
 		cg := newGroup()

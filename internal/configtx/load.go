@@ -3,10 +3,12 @@ package configtx
 import (
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -47,7 +49,7 @@ func (t *TopLevel) Profile(name, baseDir string) (*Profile, error) {
 		return nil, fieldErr("Profiles."+name, "the profile is empty")
 	}
 	if !ok {
-		known := sortedNames(t.Profiles)
+		known := slices.Sorted(maps.Keys(t.Profiles))
 		if len(known) == 0 {
 			return nil, fieldErr("Profiles", "the configuration defines no profiles (looking for %q)", name)
 		}
@@ -69,7 +71,7 @@ func (t *TopLevel) Profile(name, baseDir string) (*Profile, error) {
 			if o.ref != "" {
 				def, ok := byName[o.ref]
 				if !ok {
-					return fieldErr(fmt.Sprintf("%s[%d]", opath, i), "unknown organization %q (Organizations defines: %s)", o.ref, strings.Join(sortedNames(byName), ", "))
+					return fieldErr(fmt.Sprintf("%s[%d]", opath, i), "unknown organization %q (Organizations defines: %s)", o.ref, strings.Join(slices.Sorted(maps.Keys(byName)), ", "))
 				}
 				orgs[i] = deepCopy(def)
 			}
@@ -92,7 +94,7 @@ func (t *TopLevel) Profile(name, baseDir string) (*Profile, error) {
 			return nil, err
 		}
 	}
-	for _, cname := range sortedNames(p.Consortiums) {
+	for _, cname := range slices.Sorted(maps.Keys(p.Consortiums)) {
 		if c := p.Consortiums[cname]; c != nil {
 			if err := resolve(path+".Consortiums."+cname+".Organizations", c.Organizations); err != nil {
 				return nil, err

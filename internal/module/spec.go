@@ -6,9 +6,11 @@ package module
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -212,14 +214,7 @@ func collectStrings(v any, out *[]string) {
 	}
 }
 
-func (s Spec) names() []string {
-	n := make([]string, 0, len(s.Options))
-	for k := range s.Options {
-		n = append(n, k)
-	}
-	sort.Strings(n)
-	return n
-}
+func (s Spec) names() []string { return slices.Sorted(maps.Keys(s.Options)) }
 
 func (s Spec) present(params map[string]any, group []string) []string {
 	var set []string

@@ -2,7 +2,9 @@ package preflight
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -181,12 +183,7 @@ func (c *checker) kafkaProperties(host string, k *KafkaFacts) {
 		c.errorf("kafka-settings", host, "kafka_extra_properties is not a dictionary of server.properties keys")
 		return
 	}
-	var keys []string
-	for key := range props {
-		keys = append(keys, key)
-	}
-	sort.Strings(keys)
-	for _, key := range keys {
+	for _, key := range slices.Sorted(maps.Keys(props)) {
 		switch v := props[key]; {
 		case !propertyKeyPattern.MatchString(key):
 			c.errorf("kafka-settings", host, "kafka_extra_properties key %q is not a server.properties key", key)

@@ -3,7 +3,8 @@ package preflight
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/fabrun/fabrun/internal/module"
@@ -82,12 +83,7 @@ func inputOf(params map[string]any) (*Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	var names []string
-	for g := range groups {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	for _, g := range names {
+	for _, g := range slices.Sorted(maps.Keys(groups)) {
 		gf := GroupFacts{Name: g}
 		list, ok := groups[g].([]any)
 		if !ok && groups[g] != nil {

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -279,13 +280,8 @@ func TopicNodes(meta *KafkaMeta, expected []string, minInsync int) []Node {
 			names[t] = true
 		}
 	}
-	var sorted []string
-	for t := range names {
-		sorted = append(sorted, t)
-	}
-	sort.Strings(sorted)
 	var out []Node
-	for _, name := range sorted {
+	for _, name := range slices.Sorted(maps.Keys(names)) {
 		n := Node{Kind: "topic", Name: name}
 		t, ok := meta.Topics[name]
 		switch {
