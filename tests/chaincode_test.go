@@ -12,7 +12,6 @@ package tests
 import (
 	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -147,19 +146,7 @@ func chaincodeNewContext(t testing.TB, metadata []byte) chaincodeContext {
 // chaincodeUntar unpacks a gzipped tar as the peer's externalbuilder.Untar does.
 func chaincodeUntar(t testing.TB, r io.Reader, dst string) {
 	t.Helper()
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	walkTarGzReader(t, "code package", r, func(h *tar.Header, content io.Reader) {
 		name := filepath.Join(dst, filepath.FromSlash(h.Name))
 		if !strings.HasPrefix(name, dst+string(os.PathSeparator)) {
 			t.Fatalf("unsafe tar entry %q", h.Name)
@@ -177,14 +164,14 @@ func chaincodeUntar(t testing.TB, r io.Reader, dst string) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := io.Copy(f, tr); err != nil {
+			if _, err := io.Copy(f, content); err != nil {
 				t.Fatal(err)
 			}
 			f.Close()
 		default:
 			t.Fatalf("tar entry %q: unexpected type %c", h.Name, h.Typeflag)
 		}
-	}
+	})
 }
 
 // chaincodeFabricConfig is Fabric's sampleconfig (core.yaml and a sample MSP),

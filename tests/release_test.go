@@ -74,9 +74,16 @@ func walkTarGz(t testing.TB, p string, visit func(h *tar.Header, r io.Reader)) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	walkTarGzReader(t, p, f, visit)
+}
+
+// walkTarGzReader calls visit for every entry of the gzipped tarball r,
+// named name in errors.
+func walkTarGzReader(t testing.TB, name string, r io.Reader, visit func(h *tar.Header, r io.Reader)) {
+	t.Helper()
+	gz, err := gzip.NewReader(r)
 	if err != nil {
-		t.Fatalf("%s: %v", p, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	tr := tar.NewReader(gz)
 	for {
@@ -85,7 +92,7 @@ func walkTarGz(t testing.TB, p string, visit func(h *tar.Header, r io.Reader)) {
 			return
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", p, err)
+			t.Fatalf("%s: %v", name, err)
 		}
 		visit(h, tr)
 	}
