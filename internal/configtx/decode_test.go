@@ -136,6 +136,8 @@ func FuzzConfigtxParse(f *testing.F) {
 	f.Add([]byte("Profiles:\n  P:\n    Orderer: {OrdererType: etcdraft, EtcdRaft: {Consenters: [null, {Host: a}]}}\n"), "P", "genesis_block")
 	f.Add([]byte("Profiles:\n  P:\n    Consortium: C\n    Application: {Organizations: [null, x]}\n"), "P", "channel_tx")
 	f.Add([]byte("Profiles: {P: {Application: {Organizations: [{Name: a, AnchorPeers: [null]}]}}}"), "P", "anchor_tx")
+	// An anchor merged into itself (found by fuzzing: it recursed endlessly).
+	f.Add([]byte("Orderer: &OrdererDefaults\n  <<: *OrdererDefaults\n  BatchTimeout: 1s\n"), "P", "genesis_block")
 	f.Fuzz(func(t *testing.T, data []byte, profile, kind string) {
 		top, err := ParseYAML(data)
 		if err != nil {

@@ -104,6 +104,12 @@ func wholeNumbers(v any) any {
 	return v
 }
 
+// decoder is one decoding: the options, and the aliases being expanded.
+type decoder struct {
+	Options
+	expanding map[*yaml.Node]bool
+}
+
 func (o Options) decodeDoc(doc *yaml.Node, out any) error {
 	root := doc
 	if root.Kind == yaml.DocumentNode && len(root.Content) > 0 {
@@ -112,13 +118,14 @@ func (o Options) decodeDoc(doc *yaml.Node, out any) error {
 	if root.Kind == 0 || root.Kind == yaml.DocumentNode || isNull(root) {
 		return &FieldError{Msg: o.Name + " is empty"}
 	}
-	return o.decode(root, "", reflect.ValueOf(out).Elem())
+	d := &decoder{Options: o, expanding: map[*yaml.Node]bool{}}
+	return d.decode(root, "", reflect.ValueOf(out).Elem())
 }
 
 func isNull(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.Tag == "!!null" }
 
 // fail is an error at the node n, which stands at path.
-func (o Options) fail(n *yaml.Node, path, format string, a ...any) error {
+func (o *decoder) fail(n *yaml.Node, path, format string, a ...any) error {
 	if path == "" {
 		path = o.Name
 	}
@@ -126,11 +133,26 @@ func (o Options) fail(n *yaml.Node, path, format string, a ...any) error {
 }
 
 // failIf places err, if any, at the node n, which stands at path.
-func (o Options) failIf(err error, n *yaml.Node, path string) error {
+func (o *decoder) failIf(err error, n *yaml.Node, path string) error {
 	if err == nil {
 		return nil
 	}
 	return o.fail(n, path, "%v", err)
+}
+
+// follow calls fn with the value n stands for: n itself, or what the alias
+// n refers to. An alias met again inside its own value (an anchor merged
+// into itself) is an error rather than an endless walk.
+func (o *decoder) follow(n *yaml.Node, path string, fn func(*yaml.Node) error) error {
+	if n.Kind != yaml.AliasNode {
+		return fn(n)
+	}
+	if o.expanding[n] {
+		return o.fail(n, path, "alias *%s is part of the value it refers to", n.Value)
+	}
+	o.expanding[n] = true
+	defer delete(o.expanding, n)
+	return o.follow(n.Alias, path, fn)
 }
 
 func join(path, key string) string {
@@ -140,9 +162,9 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func (o Options) decode(n *yaml.Node, path string, rv reflect.Value) error {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
+func (o *decoder) decode(n *yaml.Node, path string, rv reflect.Value) error {
+	if n.Kind == yaml.AliasNode {
+		return o.follow(n, path, func(v *yaml.Node) error { return o.decode(v, path, rv) })
 	}
 	if isNull(n) {
 		// An empty value ("Organizations:") leaves the zero value, as
@@ -221,7 +243,7 @@ func (o Options) decode(n *yaml.Node, path string, rv reflect.Value) error {
 	return o.fail(n, path, "unsupported field type %s", rv.Type())
 }
 
-func (o Options) decodeStruct(n *yaml.Node, path string, rv reflect.Value) error {
+func (o *decoder) decodeStruct(n *yaml.Node, path string, rv reflect.Value) error {
 	fields, names := fieldsOf(rv.Type())
 	return o.eachPair(n, path, func(k, v *yaml.Node) error {
 		idx, ok := fields[k.Value]
@@ -248,7 +270,7 @@ func (o Options) decodeStruct(n *yaml.Node, path string, rv reflect.Value) error
 // that gives YAML's merge semantics: the merged mappings' pairs first (an
 // earlier merged mapping over a later one), then n's own, each of which
 // may be given once.
-func (o Options) eachPair(n *yaml.Node, path string, fn func(k, v *yaml.Node) error) error {
+func (o *decoder) eachPair(n *yaml.Node, path string, fn func(k, v *yaml.Node) error) error {
 	if n.Kind != yaml.MappingNode {
 		return o.fail(n, path, "expected a mapping, got %s", Describe(n))
 	}
@@ -256,22 +278,21 @@ func (o Options) eachPair(n *yaml.Node, path string, fn func(k, v *yaml.Node) er
 		if k := n.Content[i]; k.Tag != "!!merge" {
 			continue
 		}
-		merged := n.Content[i+1]
-		for merged.Kind == yaml.AliasNode {
-			merged = merged.Alias
-		}
-		sources := []*yaml.Node{merged}
-		if merged.Kind == yaml.SequenceNode {
-			sources = merged.Content
-		}
-		for j := len(sources) - 1; j >= 0; j-- {
-			src := sources[j]
-			for src.Kind == yaml.AliasNode {
-				src = src.Alias
+		err := o.follow(n.Content[i+1], path, func(merged *yaml.Node) error {
+			sources := []*yaml.Node{merged}
+			if merged.Kind == yaml.SequenceNode {
+				sources = merged.Content
 			}
-			if err := o.eachPair(src, path, fn); err != nil {
-				return err
+			for j := len(sources) - 1; j >= 0; j-- {
+				err := o.follow(sources[j], path, func(src *yaml.Node) error { return o.eachPair(src, path, fn) })
+				if err != nil {
+					return err
+				}
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	seen := map[string]int{}

@@ -54,6 +54,8 @@ func TestStrictYAMLUnmarshal(t *testing.T) {
 		{name: "empty", in: "", err: "the doc is empty"},
 		{name: "only a comment", in: "# nothing\n", err: "the doc is empty"},
 		{name: "not YAML", in: "Tags: [\n", err: "invalid YAML: yaml: line 1: did not find expected node content"},
+		{name: "anchor merged into itself", in: "Inner: &i\n  <<: *i\n  N: 1\n", err: `Inner (line 2): alias *i is part of the value it refers to`},
+		{name: "anchor merged into itself through a list", in: "Flags: &f {<<: [{a: true}, *f]}\n", err: `Flags (line 1): alias *f is part of the value it refers to`},
 		{name: "unknown anchor", in: "Ptr: *nope\n", err: "invalid YAML: yaml: unknown anchor 'nope' referenced"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -123,4 +125,15 @@ func TestStrictYAMLConvert(t *testing.T) {
 	if err := Unmarshal([]byte("On: true\nCount: bad\n"), &got, opts); err == nil || err.Error() != "Count (line 2): not a size" {
 		t.Errorf("got %v", err)
 	}
+}
+
+// FuzzStrictYAMLUnmarshal: no document, however malformed, makes decoding
+// panic or recurse without end.
+func FuzzStrictYAMLUnmarshal(f *testing.F) {
+	f.Add([]byte("Count: 7\nInner: &i {N: 1}\nPtr: *i\nFlags: {<<: [{a: true}], b: no}\n"), true)
+	f.Add([]byte("Inner: &i\n  <<: *i\n"), false)
+	f.Fuzz(func(t *testing.T, data []byte, fold bool) {
+		var d doc
+		Unmarshal(data, &d, Options{Name: "the doc", FoldCase: fold})
+	})
 }
