@@ -115,14 +115,11 @@ func Run(ctx *module.Context) (module.Result, error) {
 			return module.Result{}, fmt.Errorf("endorsing_peers[%d] needs address and tls_ca", i)
 		}
 	}
-	if state, ok := states[a.State]; ok {
-		return state(ctx, a)
-	}
-	return module.Result{}, fmt.Errorf("unknown state %q", a.State)
+	return states.Run(ctx, a.State, a)
 }
 
 // states are the module's states and the functions that bring them about.
-var states = map[string]func(*module.Context, Args) (module.Result, error){
+var states = module.States[Args]{
 	StateInstalled:          installed,
 	StateInstantiated:       instantiated,
 	StateInvoked:            invoked,

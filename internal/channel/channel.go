@@ -70,14 +70,11 @@ func Run(ctx *module.Context) (module.Result, error) {
 	if err := ctx.Decode(&a); err != nil {
 		return module.Result{}, err
 	}
-	if state, ok := states[a.State]; ok {
-		return state(ctx, a)
-	}
-	return module.Result{}, fmt.Errorf("unknown state %q", a.State)
+	return states.Run(ctx, a.State, a)
 }
 
 // states are the module's states and the functions that bring them about.
-var states = map[string]func(*module.Context, Args) (module.Result, error){
+var states = module.States[Args]{
 	StatePresent:        present,
 	StateJoined:         joined,
 	StateFetched:        fetched,

@@ -223,3 +223,16 @@ func FuzzExecute(f *testing.F) {
 		}
 	})
 }
+
+func TestStatesRun(t *testing.T) {
+	states := States[string]{"present": func(_ *Context, a string) (Result, error) { return Result{Msg: "made " + a}, nil }}
+	for _, tc := range []struct{ state, msg, err string }{
+		{"present", "made x", ""},
+		{"absent", "", `unknown state "absent"`},
+	} {
+		res, err := states.Run(nil, tc.state, "x")
+		if res.Msg != tc.msg || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("%s: got %q, %v; want %q, %q", tc.state, res.Msg, err, tc.msg, tc.err)
+		}
+	}
+}

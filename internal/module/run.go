@@ -17,6 +17,18 @@ type Diff struct {
 	AfterHeader  string `json:"after_header,omitempty"`
 }
 
+// States maps each value of a module's state option to the function that
+// brings it about.
+type States[A any] map[string]func(*Context, A) (Result, error)
+
+// Run brings about the state named.
+func (s States[A]) Run(ctx *Context, state string, a A) (Result, error) {
+	if f, ok := s[state]; ok {
+		return f(ctx, a)
+	}
+	return Result{}, fmt.Errorf("unknown state %q", state)
+}
+
 // Result is what a module reports. Data holds module-specific return values.
 type Result struct {
 	Changed  bool
