@@ -25,7 +25,9 @@ import sys
 import time
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)\.(\d{3})")
+# Fabric: "2026-12-02 04:09:17.123 UTC ..."; log4j (Kafka, ZooKeeper):
+# "[2026-12-02 04:09:17,123] ...".
+STAMP = re.compile(r"^\[?(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)[.,](\d{3})")
 
 
 def run(argv):
@@ -77,7 +79,7 @@ def supervisor_lines(supervisorctl, conf, program, log):
     for line in lines:
         m = STAMP.match(ANSI.sub("", line))
         if m:
-            # Fabric writes local time, as this host reads it; a line
+            # Both write local time, as this host reads it; a line
             # without a stamp continues the one before.
             t = time.mktime(time.strptime(m.group(1), "%Y-%m-%d %H:%M:%S")) + int(m.group(2)) / 1000
             keep = t >= started
