@@ -291,8 +291,6 @@ inventory() {
 ansible_user: $LAB_USER
 ansible_ssh_private_key_file: $LAB_DIR/id_ed25519
 ansible_ssh_common_args: -o StrictHostKeyChecking=yes -o UserKnownHostsFile=$LAB_DIR/known_hosts
-# One SSH round trip per task instead of a file transfer (sudo needs no tty here).
-ansible_pipelining: true
 fabrun_workdir: $LAB_DIR/controller
 fabrun_software_dir: $repo_root/build
 EOF
