@@ -15,6 +15,9 @@ written since the process started.
 
 Prints one JSON object; exit 0 when ready, 1 when the service is not
 running or the timeout passed (the message names the keys still waiting).
+A process up longer than --settled whose start lines have rotated out of
+its log counts as ready: it started long ago, and its callers' health
+checks follow.
 """
 import argparse
 import json
@@ -36,13 +39,19 @@ def run(argv):
 
 
 def systemd_lines(unit):
-    """Journal lines of the unit's current invocation; None if not running."""
-    rc, out, _ = run(["systemctl", "show", "-p", "ActiveState", "-p", "InvocationID", "--value", unit + ".service"])
+    """Journal lines of the unit's current invocation and its main PID;
+    None if not running."""
+    rc, out, _ = run(["systemctl", "show", "-p", "ActiveState", "-p", "InvocationID", "-p", "MainPID", "--value",
+                      unit + ".service"])
     vals = out.split("\n")
-    if rc != 0 or len(vals) < 2 or vals[0].strip() not in ("active", "activating") or not vals[1].strip():
+    if rc != 0 or len(vals) < 3 or vals[0].strip() not in ("active", "activating") or not vals[1].strip():
         return None
     rc, out, err = run(["journalctl", "--no-pager", "-o", "cat", "_SYSTEMD_INVOCATION_ID=" + vals[1].strip()])
-    return out.splitlines() if rc == 0 else []
+    try:
+        pid = int(vals[2].strip())
+    except ValueError:
+        pid = 0
+    return (out.splitlines() if rc == 0 else []), pid
 
 
 def process_start(pid):
@@ -56,7 +65,8 @@ def process_start(pid):
 
 
 def supervisor_lines(supervisorctl, conf, program, log):
-    """Log lines written since the program's process started; None if not running."""
+    """Log lines written since the program's process started and its PID;
+    None if not running."""
     rc, out, _ = run([supervisorctl, "-c", conf, "pid", program])
     try:
         pid = int(out.strip())
@@ -85,7 +95,15 @@ def supervisor_lines(supervisorctl, conf, program, log):
             keep = t >= started
         if keep:
             out.append(line)
-    return out
+    return out, pid
+
+
+def age(pid):
+    """Seconds the process has run (0 if unknown)."""
+    try:
+        return time.time() - process_start(pid) if pid > 0 else 0
+    except (FileNotFoundError, ProcessLookupError, ValueError):
+        return 0
 
 
 def progress(lines, begin, done):
@@ -114,6 +132,8 @@ def main():
     ap.add_argument("--hint", default="", help="appended to the timeout message")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--poll", type=float, default=1)
+    ap.add_argument("--settled", type=float, default=900,
+                    help="a process up this long whose start lines are no longer in its log (rotated away) is ready")
     a = ap.parse_args()
 
     begin_re, done_re = re.compile(a.begin), re.compile(a.done)
@@ -127,10 +147,15 @@ def main():
         if lines is None:
             print(json.dumps({"ready": False, "msg": "the service is not running (it exited or was never started)"}))
             return 1
+        lines, pid = lines
         starting, started = progress(lines, begin_re, done_re)
         waiting = [c for c in starting if c not in started]
         if starting and not waiting:
             print(json.dumps({"ready": True, "keys": starting, "seconds": round(time.time() - begin, 1)}))
+            return 0
+        up = age(pid)
+        if not starting and up >= a.settled:
+            print(json.dumps({"ready": True, "keys": [], "msg": "up for %ds; its start is no longer in its log" % up}))
             return 0
         if time.time() - begin >= a.timeout:
             break
