@@ -12,7 +12,7 @@ GOFLAGS  += -trimpath
 FABRIC_TOOLS := peer orderer configtxgen configtxlator cryptogen
 FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
 
-.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers test-faults deadcode deploy teardown lint clean collection lab-up lab-down awx-collection ee-context ee-image
+.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deadcode deploy teardown lint clean collection lab-up lab-down awx-collection ee-context ee-image
 
 all: modules fabrun
 
@@ -91,8 +91,7 @@ deps: venv fabric artifacts awx-collection
 TEST_PATH := PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH"
 
 ## test: unit to end-to-end, against real components, and the dead-code check
-# The tiers of tests/ that `make test` runs: all but faults (tests/faults_test.go,
-# about 20 minutes), which has not yet passed whole; `make test-faults` runs it.
+# The tiers of tests/ that `make test` runs: all of them.
 TEST_TIERS := module,network,servers
 test: deps all deadcode
 	FABRUN_TEST_TIERS=$(TEST_TIERS) $(TEST_PATH) $(GO) test -count=1 -timeout 75m ./...
@@ -101,9 +100,9 @@ test: deps all deadcode
 test-unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests$$')
 
-## test-module, test-network, test-servers, test-faults: one tier of tests/ (see tier() in tests/harness_test.go)
-test-module test-network test-servers test-faults: test-%: deps all
-	FABRUN_TEST_TIERS=$* $(TEST_PATH) $(GO) test -count=1 -timeout 40m ./tests/...
+## test-module, test-network, test-servers: one tier of tests/ (see tier() in tests/harness_test.go)
+test-module test-network test-servers: test-%: deps all
+	FABRUN_TEST_TIERS=$* $(TEST_PATH) $(GO) test -count=1 -timeout 75m ./tests/...
 
 ## deadcode: fails on production Go code that no main reaches (x/tools' deadcode, pinned in tools/deadcode)
 deadcode:

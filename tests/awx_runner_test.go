@@ -206,6 +206,22 @@ func (j awxJob) stdout() string {
 	return b.String()
 }
 
+// changed lists the tasks whose result reported a change, as
+// "play: task on host".
+func (j awxJob) changed() []string {
+	var out []string
+	for _, e := range j.Events {
+		if e["event"] != "runner_on_ok" {
+			continue
+		}
+		data, _ := e["event_data"].(map[string]any)
+		if res, _ := data["res"].(map[string]any); res["changed"] == true {
+			out = append(out, fmt.Sprintf("%v: %v on %v", data["play"], data["task"], data["host"]))
+		}
+	}
+	return out
+}
+
 // failedEvents are the runner_on_failed events' task names and messages.
 func (j awxJob) failedEvents() string {
 	var b strings.Builder

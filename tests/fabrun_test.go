@@ -1,8 +1,7 @@
 package tests
 
-// End-to-end tests of the runner, build/bin/fabrun, against real Ansible and
-// (TestFabrunDeployEndToEnd) a real network: the local inventory relocated to
-// 127.0.199.211-216 and a temp dir, so the user's build/local is untouched.
+// Tests of the runner, build/bin/fabrun, against real Ansible, and the
+// helpers of the tests that run it on a real network (TestNetworkEndToEnd).
 // Nothing here contacts 10.100.194.x: the production inventory is only
 // parsed (`fabrun check`).
 
@@ -51,6 +50,13 @@ func fabrun(t *testing.T, args ...string) fabrunResult {
 	t.Helper()
 	root := RepoRoot(t)
 	r := Run(t, root, []string{"ANSIBLE_LOCAL_TEMP=" + t.TempDir()}, FabrunBin(t), args...)
+	return decodeFabrun(t, args, r)
+}
+
+// decodeFabrun is a fabrun run's result: its exit code, and with --json
+// among args its document.
+func decodeFabrun(t *testing.T, args []string, r CmdResult) fabrunResult {
+	t.Helper()
 	res := fabrunResult{Stdout: r.Stdout, Stderr: r.Stderr}
 	if r.Err != nil {
 		ee, ok := r.Err.(*exec.ExitError)
@@ -226,11 +232,6 @@ func listening(prefix string) []string {
 	return out
 }
 
-// fabrunE2EPrefix is the address prefix of TestFabrunDeployEndToEnd's hosts:
-// not the local inventory's 127.0.194., so a network the user deployed from
-// this checkout keeps running, nor another end-to-end test's.
-const fabrunE2EPrefix = "127.0.199."
-
 // relocatedInventory copies inventory/local to dir/inventory with every host
 // moved to prefix<octet> and every directory it creates (host homes,
 // controller work dir) under dir, so a test's network shares nothing with
@@ -271,189 +272,6 @@ func relocatedInventory(t *testing.T, root, dir, prefix string) string {
 		t.Fatal(err)
 	}
 	return inv
-}
-
-// TestFabrunDeployEndToEnd is the whole contract on the local network:
-// a fresh deploy verifies the seed's values (a=100, b=200, b=210 on peer0
-// and peer1 of org1), status is healthy, a second deploy changes nothing
-// and passes the repeat check, plan shows no change, a broken Kafka setting on server214 fails
-// the deploy naming the host and the task, and teardown leaves nothing
-// running.
-func TestFabrunDeployEndToEnd(t *testing.T) {
-	tier(t, "network")
-	root := RepoRoot(t)
-	bin := FabrunBin(t)
-	dir := t.TempDir()
-	hostsDir := filepath.Join(dir, "hosts") + "/"
-	inv := relocatedInventory(t, root, dir, fabrunE2EPrefix)
-	// Every command runs on the relocated inventory.
-	fab := func(t *testing.T, args ...string) fabrunResult {
-		t.Helper()
-		return fabrun(t, append([]string{args[0], "-i", inv}, args[1:]...)...)
-	}
-	if ports := listening(fabrunE2EPrefix); len(ports) > 0 {
-		t.Fatalf("the test's addresses are in use by something it did not start: %v", ports)
-	}
-	// The binary checked at the start tears down, even if the source changed
-	// since: nothing the test started may outlive it.
-	t.Cleanup(func() {
-		if len(procsMatching(hostsDir)) > 0 {
-			if r := Run(t, root, nil, bin, "teardown", "-i", inv, "--yes", "--delete-data"); r.Err != nil {
-				t.Errorf("cleanup teardown: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
-			}
-		}
-	})
-	serviceLogsOnFailure(t, hostsDir)
-
-	t.Run("fresh deploy", func(t *testing.T) {
-		r := fab(t, "deploy", "--json")
-		if r.Code != 0 {
-			t.Fatalf("fabrun deploy: %s", r)
-		}
-		if leaks := privateKeyLeaks(t, filepath.Join(dir, "controller", "crypto"), nil,
-			map[string]string{"fabrun deploy --json": r.Stdout + r.Stderr}); len(leaks) > 0 {
-			t.Errorf("a private key shows in: %v", leaks)
-		}
-		if get(r.Doc, "verify", "mode") != "fresh" || get(r.Doc, "verify", "before", "a") != float64(100) ||
-			get(r.Doc, "verify", "before", "b") != float64(200) {
-			t.Errorf("verify = %v", r.Doc["verify"])
-		}
-		after, _ := get(r.Doc, "verify", "after").([]any)
-		var peers []string
-		for _, a := range after {
-			m := a.(map[string]any)
-			peers = append(peers, m["peer"].(string))
-			if m["b"] != float64(210) || m["a"] != float64(90) {
-				t.Errorf("after on %v: a=%v b=%v, want a=90 b=210", m["peer"], m["a"], m["b"])
-			}
-		}
-		if strings.Join(peers, ",") != "peer0.org1.example.com,peer1.org1.example.com" {
-			t.Errorf("read on %v, want peer0.org1 and peer1.org1", peers)
-		}
-		if h, _ := r.Doc["heights"].(map[string]any); len(h) != 4 {
-			t.Errorf("heights = %v, want the 4 peers", r.Doc["heights"])
-		}
-		// The summary a person reads.
-		for _, want := range []string{"Deployed and verified", "mychannel", "4 peers joined", "mycc", "b=210"} {
-			if !strings.Contains(r.Stderr, want) {
-				t.Errorf("summary lacks %q:\n%s", want, r.Stderr)
-			}
-		}
-		phases, _ := r.Doc["phases"].([]any)
-		if len(phases) < 3 || get(r.Doc, "phases", "0", "name") != "preflight" ||
-			get(r.Doc, "phases", strconv.Itoa(len(phases)-1), "name") != "verify" {
-			t.Errorf("phases = %v", phases)
-		}
-	})
-	if t.Failed() {
-		return
-	}
-
-	t.Run("status", func(t *testing.T) {
-		r := fab(t, "status", "--json")
-		if r.Code != 0 {
-			t.Fatalf("fabrun status: %s", r)
-		}
-		// Status reads ZooKeeper with a backbone certificate; neither its
-		// document nor any service log shows a private key.
-		texts := serviceLogs(t, filepath.Join(dir, "hosts"))
-		texts["fabrun status --json"] = r.Stdout + r.Stderr
-		if leaks := privateKeyLeaks(t, filepath.Join(dir, "controller", "crypto"), nil, texts); len(leaks) > 0 {
-			t.Errorf("a private key shows in: %v", leaks)
-		}
-		nodes, _ := get(r.Doc, "status", "nodes").([]any)
-		kinds := map[string]int{}
-		leaders := 0
-		for _, n := range nodes {
-			m := n.(map[string]any)
-			kinds[m["kind"].(string)]++
-			if m["healthy"] != true {
-				t.Errorf("unhealthy: %v", m)
-			}
-			if m["kind"] == "zookeeper" && strings.HasPrefix(m["detail"].(string), "leader") {
-				leaders++
-			}
-			if m["kind"] == "peer" && (m["height"] == nil || m["height"].(float64) < 1) {
-				t.Errorf("peer without a height: %v", m)
-			}
-		}
-		if kinds["zookeeper"] != 2 || kinds["kafka"] != 3 || kinds["orderer"] != 2 || kinds["peer"] != 4 || kinds["topic"] < 1 {
-			t.Errorf("node kinds = %v", kinds)
-		}
-		if leaders != 1 {
-			t.Errorf("ZooKeeper leaders = %d, want 1", leaders)
-		}
-	})
-
-	t.Run("second deploy changes nothing and passes the repeat check", func(t *testing.T) {
-		r := fab(t, "deploy", "--json")
-		if r.Code != 0 {
-			t.Fatalf("second fabrun deploy: %s", r)
-		}
-		if ch, _ := get(r.Doc, "playbook", "changes").(map[string]any); len(ch) != 0 {
-			t.Errorf("second deploy changed: %v", ch)
-		}
-		if get(r.Doc, "verify", "mode") != "repeat" || get(r.Doc, "verify", "ok") != true {
-			t.Errorf("verify = %v", r.Doc["verify"])
-		}
-		before := get(r.Doc, "verify", "before").(map[string]any)
-		after := get(r.Doc, "verify", "after", "0").(map[string]any)
-		if after["a"].(float64) != before["a"].(float64)-10 || after["b"].(float64) != before["b"].(float64)+10 {
-			t.Errorf("before %v, after %v", before, after)
-		}
-	})
-
-	t.Run("plan on the deployed network changes nothing", func(t *testing.T) {
-		r := fab(t, "plan", "--json")
-		if r.Code != 0 {
-			t.Fatalf("fabrun plan: %s", r)
-		}
-		if plan, _ := r.Doc["plan"].(map[string]any); len(plan) != 0 {
-			t.Errorf("plan = %v, want no change", plan)
-		}
-		if !strings.Contains(r.Stderr, "no changes") {
-			t.Errorf("plan output:\n%s", r.Stderr)
-		}
-	})
-
-	t.Run("a broken Kafka setting on server214 names the host and the task", func(t *testing.T) {
-		r := fabrun(t, "deploy", "-i", brokenInventory(t, inv), "--json")
-		if r.Code != 2 {
-			t.Fatalf("deploy with a broken broker: exit %d, want 2\n%s", r.Code, r)
-		}
-		fs, _ := r.Doc["failures"].([]any)
-		if len(fs) == 0 {
-			t.Fatalf("no failures in the document: %s", r)
-		}
-		f := fs[0].(map[string]any)
-		if f["host"] != "server214" || f["task"] == "" || f["message"] == "" {
-			t.Errorf("first failure = %v, want server214 with a task and a message", f)
-		}
-		if !strings.Contains(r.Stderr, "failed on host server214, task ") {
-			t.Errorf("output does not name the failing host and task:\n%s", r.Stderr)
-		}
-		if !strings.Contains(r.Doc["error"].(string), "server214") {
-			t.Errorf("error = %v", r.Doc["error"])
-		}
-	})
-
-	t.Run("teardown leaves nothing running", func(t *testing.T) {
-		r := fab(t, "teardown", "--yes", "--delete-data")
-		if r.Code != 0 {
-			t.Fatalf("fabrun teardown: %s", r)
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			procs, ports := procsMatching(hostsDir), listening(fabrunE2EPrefix)
-			if len(procs) == 0 && len(ports) == 0 {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("still running after teardown:\nprocesses: %v\nlistening: %v", procs, ports)
-			}
-			time.Sleep(time.Second)
-		}
-	})
 }
 
 // brokenInventory copies the inventory at src and gives server214's broker

@@ -1,12 +1,12 @@
 package tests
 
-// The fault suite: one local-style network on its own addresses
-// (127.0.193.211-216) and temp dir survives faults one after another, each
-// restored before the next. Every fault checks that nothing was lost: the
-// chaincode's a + b stays 300, and every peer ends at the same height with
-// the same latest block hash. During a fault, `fabrun status` names the
-// failed node and what it affects. Each fault's time to recover is logged
-// in a table at the end.
+// The fault suite: faults one after another on one deployed network, each
+// restored before the next (TestNetworkEndToEnd runs them on its network,
+// TestTopologyIsData the ZooKeeper fault on its three-member ensemble).
+// Every fault checks that nothing was lost: the chaincode's a + b stays
+// 300, and every peer ends at the same height with the same latest block
+// hash. During a fault, `fabrun status` names the failed node and what it
+// affects. Each fault's time to recover goes in a table (faultNet.table).
 
 import (
 	"crypto/ecdsa"
@@ -27,22 +27,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
-// faultsPrefix is the fault suite's address prefix: not the local
-// inventory's 127.0.194. nor another end-to-end test's.
-const faultsPrefix = "127.0.193."
-
-// faultNet is the suite's deployed network.
+// faultNet is a deployed network the faults run on, and how a user reaches
+// it: fabrun and ansible-playbook commands on its inventory.
 type faultNet struct {
-	t        *testing.T
-	root     string
-	dir      string // the test's temp dir: hosts/, controller/, inventory/
 	inv      string
-	hostsDir string   // ends in "/": each host's fabrun_home is hostsDir<host>
-	extra    []string // more fabrun arguments (-e @vars.yml)
-	peers    int      // how many peers the inventory has
-	timings  []faultTiming
+	hostsDir string // ends in "/": each host's fabrun_home is hostsDir<host>
+	peers    int    // how many peers the inventory has
+	// fabrunCmd is `fabrun <args[0]> -i inv ... args[1:]`; playbookCmd runs
+	// the collection's playbook of that name (verify, orderer, ...).
+	fabrunCmd   func(t *testing.T, args ...string) *exec.Cmd
+	playbookCmd func(t *testing.T, name string, extra ...string) *exec.Cmd
+	timings     []faultTiming
 }
 
 type faultTiming struct {
@@ -50,17 +49,41 @@ type faultTiming struct {
 	recover     time.Duration
 }
 
+// checkoutFaultNet is a network deployed from the checkout: fabrun and
+// ansible-playbook playbooks/<name>.yml from the repository root, on inv
+// with extra arguments (-e @vars.yml).
+func checkoutFaultNet(inv, hostsDir string, extra []string, peers int) *faultNet {
+	return &faultNet{inv: inv, hostsDir: hostsDir, peers: peers,
+		fabrunCmd: func(t *testing.T, args ...string) *exec.Cmd {
+			cmd := exec.Command(FabrunBin(t), append(append([]string{args[0], "-i", inv}, extra...), args[1:]...)...)
+			cmd.Dir, cmd.Env = RepoRoot(t), append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+t.TempDir())
+			return cmd
+		},
+		playbookCmd: func(t *testing.T, name string, more ...string) *exec.Cmd {
+			args := append(append([]string{"-i", inv, "playbooks/" + name + ".yml"}, extra...), more...)
+			cmd := exec.Command(VenvBin(t, "ansible-playbook"), args...)
+			cmd.Dir, cmd.Env = RepoRoot(t), append(os.Environ(), AnsibleEnv(t)...)
+			return cmd
+		},
+	}
+}
+
 func (f *faultNet) fab(t *testing.T, args ...string) fabrunResult {
 	t.Helper()
-	full := append([]string{args[0], "-i", f.inv}, f.extra...)
-	return fabrun(t, append(full, args[1:]...)...)
+	return decodeFabrun(t, args, runCmd(f.fabrunCmd(t, args...)))
+}
+
+// play runs a playbook; it does not fail the test on a non-zero exit.
+func (f *faultNet) play(t *testing.T, name string, extra ...string) CmdResult {
+	t.Helper()
+	return runCmd(f.playbookCmd(t, name, extra...))
 }
 
 // supervisorctl runs supervisorctl against one host's supervisord.
 func (f *faultNet) supervisorctl(t *testing.T, host string, args ...string) CmdResult {
 	t.Helper()
 	conf := filepath.Join(f.hostsDir, host, "etc", "supervisor", "supervisord.conf")
-	return Run(t, f.root, nil, VenvBin(t, "supervisorctl"), append([]string{"-c", conf}, args...)...)
+	return Run(t, f.hostsDir, nil, VenvBin(t, "supervisorctl"), append([]string{"-c", conf}, args...)...)
 }
 
 // pid is the PID supervisord reports for a host's service (0: not running).
@@ -205,276 +228,256 @@ func (f *faultNet) inEveryISR(t *testing.T, timeout time.Duration) {
 	}
 }
 
-func (f *faultNet) record(fault, held string, d time.Duration) {
+func (f *faultNet) record(t *testing.T, fault, held string, d time.Duration) {
 	f.timings = append(f.timings, faultTiming{fault, held, d})
-	f.t.Logf("recovered from %q in %.1fs", fault, d.Seconds())
+	t.Logf("recovered from %q in %.1fs", fault, d.Seconds())
 }
 
-// TestFaults deploys once and runs the faults one after another.
-func TestFaults(t *testing.T) {
-	tier(t, "faults")
-	root := RepoRoot(t)
-	bin := FabrunBin(t)
-	dir := t.TempDir()
-	f := &faultNet{t: t, root: root, dir: dir, hostsDir: filepath.Join(dir, "hosts") + "/", peers: 4}
-	f.inv = relocatedInventory(t, root, dir, faultsPrefix)
-	if ports := listening(faultsPrefix); len(ports) > 0 {
-		t.Fatalf("the test's addresses are in use by something it did not start: %v", ports)
+// table is the faults' table: fault, what held, time to recover.
+func (f *faultNet) table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-58s | %-76s | %s\n", "fault", "what held", "time to recover")
+	for _, x := range f.timings {
+		fmt.Fprintf(&b, "%-58s | %-76s | %.1fs\n", x.fault, x.held, x.recover.Seconds())
 	}
-	t.Cleanup(func() {
-		if len(procsMatching(f.hostsDir)) > 0 {
-			if r := Run(t, root, nil, bin, "teardown", "-i", f.inv, "--yes", "--delete-data"); r.Err != nil {
-				t.Errorf("cleanup teardown: %v\n%s%s", r.Err, r.Stdout, r.Stderr)
-			}
-		}
-		var b strings.Builder
-		fmt.Fprintf(&b, "\n%-58s | %-70s | %s\n", "fault", "what held", "time to recover")
-		for _, x := range f.timings {
-			fmt.Fprintf(&b, "%-58s | %-70s | %.1fs\n", x.fault, x.held, x.recover.Seconds())
-		}
-		t.Log(b.String())
-	})
+	return b.String()
+}
 
-	deployed := false
-	t.Run("deploy interrupted with SIGINT during the Kafka phase, then run again", func(t *testing.T) {
-		cmd := exec.Command(bin, "deploy", "-i", f.inv)
-		cmd.Dir = root
-		// Its own process group, signalled as a whole: what Ctrl-C on a
-		// terminal does (ansible-playbook and its forks get SIGINT too).
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Env = append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+t.TempDir())
-		var out strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		// The Kafka phase has begun when a broker process runs.
-		deadline := time.Now().Add(10 * time.Minute)
-		for !kafkaRunning(f.hostsDir) {
-			select {
-			case err := <-done:
-				t.Fatalf("deploy ended before the Kafka phase (%v):\n%s", err, out.String())
-			case <-time.After(200 * time.Millisecond):
-			}
-			if time.Now().After(deadline) {
-				cmd.Process.Kill()
-				t.Fatalf("no Kafka broker started:\n%s", out.String())
-			}
-		}
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+// interruptedDeploy starts `fabrun deploy` on a network that is not
+// deployed and interrupts it (SIGINT to its process group, as Ctrl-C does)
+// once the Kafka phase has started a broker: it must exit non-zero and
+// leave no ansible-playbook behind. The caller deploys again.
+func (f *faultNet) interruptedDeploy(t *testing.T) {
+	cmd := f.fabrunCmd(t, "deploy")
+	// Its own process group, signalled as a whole: what Ctrl-C on a
+	// terminal does (ansible-playbook and its forks get SIGINT too).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// The Kafka phase has begun when a broker process runs.
+	deadline := time.Now().Add(10 * time.Minute)
+	for !kafkaRunning(f.hostsDir) {
 		select {
 		case err := <-done:
-			if err == nil {
-				t.Fatalf("an interrupted deploy exits 0:\n%s", out.String())
-			}
-		case <-time.After(3 * time.Minute):
+			t.Fatalf("deploy ended before the Kafka phase (%v):\n%s", err, out.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatalf("deploy did not stop within 3 minutes of SIGINT:\n%s", out.String())
+			t.Fatalf("no Kafka broker started:\n%s", out.String())
 		}
-		// Ansible's forks finish their current task; none may linger.
-		for wait := time.Now().Add(time.Minute); len(procsMatching(f.inv)) > 0; time.Sleep(time.Second) {
-			if time.Now().After(wait) {
-				t.Errorf("ansible-playbook still runs a minute after the interrupted deploy: %v", procsMatching(f.inv))
-				break
-			}
-		}
-		start := time.Now()
-		r := f.fab(t, "deploy", "--json")
-		if r.Code != 0 {
-			t.Fatalf("deploy after the interrupted one: %s", r)
-		}
-		if get(r.Doc, "verify", "mode") != "fresh" || get(r.Doc, "verify", "ok") != true {
-			t.Errorf("verify = %v", r.Doc["verify"])
-		}
-		checkSum(t, r, "after the interrupted deploy")
-		f.converged(t, time.Minute)
-		deployed = true
-		f.record("fabrun deploy interrupted (SIGINT) in the Kafka phase", "the next deploy completes and verifies from scratch", time.Since(start))
-	})
-	if !deployed {
-		return
 	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatalf("an interrupted deploy exits 0:\n%s", out.String())
+		}
+	case <-time.After(3 * time.Minute):
+		cmd.Process.Kill()
+		t.Fatalf("deploy did not stop within 3 minutes of SIGINT:\n%s", out.String())
+	}
+	// Ansible's forks finish their current task; none may linger.
+	for wait := time.Now().Add(time.Minute); len(procsMatching(f.inv)) > 0; time.Sleep(time.Second) {
+		if time.Now().After(wait) {
+			t.Errorf("ansible-playbook still runs a minute after the interrupted deploy: %v", procsMatching(f.inv))
+			break
+		}
+	}
+}
 
-	t.Run("one orderer down", func(t *testing.T) {
-		if r := f.supervisorctl(t, "server215", "stop", "orderer"); r.Err != nil {
-			t.Fatalf("stop orderer: %v %s", r.Err, r.Stdout)
-		}
-		f.expectDown(t, "orderer", "server215", "clients fail over to orderer1")
-		// The issue's reproduction: fabrun verify, and fabric_chaincode
-		// invoked by the playbook, with orderer0 stopped.
-		f.verify(t, "with orderer0 down")
-		if r := AnsiblePlaybook(t, "-i", f.inv, "playbooks/verify.yml"); r.Err != nil {
-			t.Fatalf("verify.yml (fabric_chaincode invoke) with orderer0 down: %v\n%s", r.Err, tail(r.Stdout, 40))
-		}
-		// The re-run is site.yml limited to the failed node's host, as an
-		// operator would run it (CI time); it verifies afterwards.
-		start := time.Now()
-		if r := f.fab(t, "deploy", "--limit", "server215", "--json"); r.Code != 0 {
-			t.Fatalf("deploy with orderer0 down: %s", r)
-		}
-		if f.pid(t, "server215", "orderer") == 0 {
-			t.Fatal("the re-run did not start orderer0")
-		}
-		recovered := time.Since(start)
-		// Caught up: with orderer1 stopped in turn, orderer0 alone orders
-		// and delivers the blocks.
-		if r := f.supervisorctl(t, "server216", "stop", "orderer"); r.Err != nil {
-			t.Fatalf("stop orderer1: %v %s", r.Err, r.Stdout)
-		}
-		f.verify(t, "through orderer0 alone after its restart")
-		// The orderer phase starts orderer1 again and waits until it is ready.
-		if r := AnsiblePlaybook(t, "-i", f.inv, "playbooks/orderer.yml", "--limit", "server216"); r.Err != nil {
-			t.Fatalf("orderer.yml for orderer1: %v\n%s", r.Err, tail(r.Stdout, 40))
-		}
-		f.converged(t, time.Minute)
-		f.record("one orderer down (orderer0)", "invokes commit through orderer1; a re-run restarts it; it alone then orders", recovered)
-	})
+// ordererDown: with orderer0 stopped, clients fail over to orderer1; a
+// re-run limited to its host restarts it, and it alone then orders.
+func (f *faultNet) ordererDown(t *testing.T) {
+	if r := f.supervisorctl(t, "server215", "stop", "orderer"); r.Err != nil {
+		t.Fatalf("stop orderer: %v %s", r.Err, r.Stdout)
+	}
+	f.expectDown(t, "orderer", "server215", "clients fail over to orderer1")
+	// The issue's reproduction: fabrun verify, and fabric_chaincode
+	// invoked by the playbook, with orderer0 stopped.
+	f.verify(t, "with orderer0 down")
+	if r := f.play(t, "verify"); r.Err != nil {
+		t.Fatalf("verify.yml (fabric_chaincode invoke) with orderer0 down: %v\n%s", r.Err, tail(r.Stdout, 40))
+	}
+	// The re-run is site.yml limited to the failed node's host, as an
+	// operator would run it (CI time); it verifies afterwards.
+	start := time.Now()
+	if r := f.fab(t, "deploy", "--limit", "server215", "--json"); r.Code != 0 {
+		t.Fatalf("deploy with orderer0 down: %s", r)
+	}
+	if f.pid(t, "server215", "orderer") == 0 {
+		t.Fatal("the re-run did not start orderer0")
+	}
+	recovered := time.Since(start)
+	// Caught up: with orderer1 stopped in turn, orderer0 alone orders
+	// and delivers the blocks.
+	if r := f.supervisorctl(t, "server216", "stop", "orderer"); r.Err != nil {
+		t.Fatalf("stop orderer1: %v %s", r.Err, r.Stdout)
+	}
+	f.verify(t, "through orderer0 alone after its restart")
+	// The orderer phase starts orderer1 again and waits until it is ready.
+	if r := f.play(t, "orderer", "--limit", "server216"); r.Err != nil {
+		t.Fatalf("orderer.yml for orderer1: %v\n%s", r.Err, tail(r.Stdout, 40))
+	}
+	f.converged(t, time.Minute)
+	f.record(t, "one orderer down (orderer0)", "invokes commit through orderer1; a re-run restarts it; it alone then orders", recovered)
+}
 
-	// A Kafka-mode orderer panics when /healthz is polled before its chains
-	// have a Kafka producer: the orderer role waits for its log instead.
-	t.Run("orderer started while Kafka is down", func(t *testing.T) {
-		brokers := []string{"server214", "server215", "server216"}
-		for _, h := range brokers {
-			if r := f.supervisorctl(t, h, "stop", "kafka"); r.Err != nil {
-				t.Fatalf("stop kafka on %s: %v %s", h, r.Err, r.Stdout)
+// ordererWithKafkaDown: a Kafka-mode orderer panics when /healthz is polled
+// before its chains have a Kafka producer; the orderer role waits for its
+// log instead, fails clearly while Kafka is down, and succeeds (without
+// restarting the orderer) once Kafka is back.
+func (f *faultNet) ordererWithKafkaDown(t *testing.T) {
+	brokers := []string{"server214", "server215", "server216"}
+	for _, h := range brokers {
+		if r := f.supervisorctl(t, h, "stop", "kafka"); r.Err != nil {
+			t.Fatalf("stop kafka on %s: %v %s", h, r.Err, r.Stdout)
+		}
+	}
+	if r := f.supervisorctl(t, "server215", "restart", "orderer"); r.Err != nil {
+		t.Fatalf("restart orderer0: %v %s", r.Err, r.Stdout)
+	}
+	pid := f.pid(t, "server215", "orderer")
+	// Kafka stays down: the role fails, naming the channels that wait
+	// and the brokers, and the orderer is still the same process.
+	// Results as JSON: long messages are not folded.
+	held := f.playbookCmd(t, "orderer", "--limit", "server215", "-e", "orderer_ready_timeout=10")
+	held.Env = append(held.Env, "ANSIBLE_CALLBACK_RESULT_FORMAT=json")
+	r := runCmd(held)
+	if r.Err == nil {
+		t.Fatalf("the orderer role passed with every broker down:\n%s", tail(r.Stdout, 30))
+	}
+	for _, want := range []string{"orderer is not ready", "not ready yet", "are the Kafka brokers (server214, server215, server216) running"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("the role's failure lacks %q:\n%s", want, tail(r.Stdout, 40))
+		}
+	}
+	if p := f.pid(t, "server215", "orderer"); p != pid {
+		t.Fatalf("orderer0 did not survive the role's wait (pid %d, now %d)", pid, p)
+	}
+	// Kafka comes back while the role waits: the role succeeds, and the
+	// orderer never restarted. (Quickly: an orderer whose Kafka retries
+	// run out, orderer_kafka_retry's 30 s + 100 s, exits by itself.)
+	start := time.Now()
+	cmd := f.playbookCmd(t, "orderer", "--limit", "server215")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second)
+	var started sync.WaitGroup
+	for _, h := range brokers {
+		started.Add(1)
+		go func(h string) {
+			defer started.Done()
+			if r := f.supervisorctl(t, h, "start", "kafka"); r.Err != nil {
+				t.Errorf("start kafka on %s: %v %s", h, r.Err, r.Stdout)
+			}
+		}(h)
+	}
+	started.Wait()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the orderer role with Kafka back: %v\n%s", err, tail(out.String(), 40))
+	}
+	if p := f.pid(t, "server215", "orderer"); p != pid {
+		t.Errorf("orderer0 restarted or crashed while Kafka came back (pid %d, now %d)", pid, p)
+	}
+	f.verify(t, "after Kafka came back")
+	f.converged(t, time.Minute)
+	f.record(t, "orderer started while every Kafka broker is down", "the orderer (never /healthz-polled early); the role fails clearly, then succeeds once Kafka is back", time.Since(start))
+}
+
+// brokerDown: with one broker stopped, invokes commit and status names it; a
+// re-run limited to its host restarts it, back in every ISR.
+func (f *faultNet) brokerDown(t *testing.T) {
+	if r := f.supervisorctl(t, "server214", "stop", "kafka"); r.Err != nil {
+		t.Fatalf("stop kafka: %v %s", r.Err, r.Stdout)
+	}
+	f.expectDown(t, "kafka", "server214", "brokers up")
+	f.verify(t, "with broker 0 down")
+	start := time.Now()
+	if r := f.fab(t, "deploy", "--limit", "server214", "--json"); r.Code != 0 {
+		t.Fatalf("deploy with a broker down: %s", r)
+	} else {
+		checkSum(t, r, "after the broker's restart")
+	}
+	if f.pid(t, "server214", "kafka") == 0 {
+		t.Fatal("the re-run did not start the broker")
+	}
+	f.inEveryISR(t, 3*time.Minute)
+	f.converged(t, time.Minute)
+	f.record(t, "one Kafka broker down (server214)", "invokes commit; a re-run restarts it, back in every ISR", time.Since(start))
+}
+
+// peerKilled: a peer killed with SIGKILL is restarted by its service
+// manager and catches up.
+func (f *faultNet) peerKilled(t *testing.T) {
+	before := f.pid(t, "server214", "peer")
+	if before == 0 {
+		t.Fatal("peer1.org2 is not running")
+	}
+	start := time.Now()
+	if err := syscall.Kill(before, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// supervisord restarts it within seconds, often before status has
+	// read the inventory: then there is no fault left to report.
+	r := f.fab(t, "status", "--json")
+	for _, n := range statusNodes(r) {
+		if n["kind"] == "peer" && n["host"] == "server214" {
+			affects, _ := n["affects"].(string)
+			switch {
+			case n["healthy"] == true:
+				t.Logf("peer1.org2 was already back when status read it")
+			case !strings.Contains(affects, "Org2MSP endorses and answers through peer0.org2"):
+				t.Errorf("status of the killed peer: error %q, affects %q", n["error"], affects)
 			}
 		}
-		if r := f.supervisorctl(t, "server215", "restart", "orderer"); r.Err != nil {
-			t.Fatalf("restart orderer0: %v %s", r.Err, r.Stdout)
+	}
+	f.verify(t, "with peer1.org2 killed")
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if p := f.pid(t, "server214", "peer"); p != 0 && p != before {
+			break
 		}
-		pid := f.pid(t, "server215", "orderer")
-		// Kafka stays down: the role fails, naming the channels that wait
-		// and the brokers, and the orderer is still the same process.
-		// JSON results: long messages are not folded.
-		r := Run(t, root, append(AnsibleEnv(t), "ANSIBLE_STDOUT_CALLBACK=ansible.builtin.json"), VenvBin(t, "ansible-playbook"),
-			"-i", f.inv, "playbooks/orderer.yml", "--limit", "server215", "-e", "orderer_ready_timeout=10")
-		if r.Err == nil {
-			t.Fatalf("the orderer role passed with every broker down:\n%s", tail(r.Stdout, 30))
+		if time.Now().After(deadline) {
+			t.Fatal("supervisord did not restart the killed peer")
 		}
-		for _, want := range []string{"orderer is not ready", "not ready yet", "are the Kafka brokers (server214, server215, server216) running"} {
-			if !strings.Contains(r.Stdout, want) {
-				t.Errorf("the role's failure lacks %q:\n%s", want, tail(r.Stdout, 40))
-			}
-		}
-		if p := f.pid(t, "server215", "orderer"); p != pid {
-			t.Fatalf("orderer0 did not survive the role's wait (pid %d, now %d)", pid, p)
-		}
-		// Kafka comes back while the role waits: the role succeeds, and the
-		// orderer never restarted. (Quickly: an orderer whose Kafka retries
-		// run out, orderer_kafka_retry's 30 s + 100 s, exits by itself.)
-		start := time.Now()
-		cmd := exec.Command(VenvBin(t, "ansible-playbook"), "-i", f.inv, "playbooks/orderer.yml", "--limit", "server215")
-		cmd.Dir, cmd.Env = root, AnsibleEnv(t)
-		var out strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(3 * time.Second)
-		var started sync.WaitGroup
-		for _, h := range brokers {
-			started.Add(1)
-			go func(h string) {
-				defer started.Done()
-				if r := f.supervisorctl(t, h, "start", "kafka"); r.Err != nil {
-					t.Errorf("start kafka on %s: %v %s", h, r.Err, r.Stdout)
-				}
-			}(h)
-		}
-		started.Wait()
-		if err := cmd.Wait(); err != nil {
-			t.Fatalf("the orderer role with Kafka back: %v\n%s", err, tail(out.String(), 40))
-		}
-		if p := f.pid(t, "server215", "orderer"); p != pid {
-			t.Errorf("orderer0 restarted or crashed while Kafka came back (pid %d, now %d)", pid, p)
-		}
-		f.verify(t, "after Kafka came back")
-		f.converged(t, time.Minute)
-		f.record("orderer started while every Kafka broker is down", "the orderer (never /healthz-polled early); the role fails clearly, then succeeds once Kafka is back", time.Since(start))
-	})
+		time.Sleep(500 * time.Millisecond)
+	}
+	f.converged(t, 2*time.Minute)
+	f.record(t, "a peer killed with SIGKILL (peer1.org2)", "the service manager restarts it; it catches up", time.Since(start))
+}
 
-	t.Run("one Kafka broker down", func(t *testing.T) {
-		if r := f.supervisorctl(t, "server214", "stop", "kafka"); r.Err != nil {
-			t.Fatalf("stop kafka: %v %s", r.Err, r.Stdout)
-		}
-		f.expectDown(t, "kafka", "server214", "brokers up")
-		f.verify(t, "with broker 0 down")
-		start := time.Now()
-		if r := f.fab(t, "deploy", "--limit", "server214", "--json"); r.Code != 0 {
-			t.Fatalf("deploy with a broker down: %s", r)
-		} else {
-			checkSum(t, r, "after the broker's restart")
-		}
-		if f.pid(t, "server214", "kafka") == 0 {
-			t.Fatal("the re-run did not start the broker")
-		}
-		f.inEveryISR(t, 3*time.Minute)
-		f.converged(t, time.Minute)
-		f.record("one Kafka broker down (server214)", "invokes commit; a re-run restarts it, back in every ISR", time.Since(start))
-	})
-
-	t.Run("a peer killed with SIGKILL", func(t *testing.T) {
-		before := f.pid(t, "server214", "peer")
-		if before == 0 {
-			t.Fatal("peer1.org2 is not running")
-		}
-		start := time.Now()
-		if err := syscall.Kill(before, syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		// supervisord restarts it within seconds, often before status has
-		// read the inventory: then there is no fault left to report.
-		r := f.fab(t, "status", "--json")
-		for _, n := range statusNodes(r) {
-			if n["kind"] == "peer" && n["host"] == "server214" {
-				affects, _ := n["affects"].(string)
-				switch {
-				case n["healthy"] == true:
-					t.Logf("peer1.org2 was already back when status read it")
-				case !strings.Contains(affects, "Org2MSP endorses and answers through peer0.org2"):
-					t.Errorf("status of the killed peer: error %q, affects %q", n["error"], affects)
-				}
-			}
-		}
-		f.verify(t, "with peer1.org2 killed")
-		deadline := time.Now().Add(2 * time.Minute)
-		for {
-			if p := f.pid(t, "server214", "peer"); p != 0 && p != before {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("supervisord did not restart the killed peer")
-			}
-			time.Sleep(500 * time.Millisecond)
-		}
-		f.converged(t, 2*time.Minute)
-		f.record("a peer killed with SIGKILL (peer1.org2)", "the service manager restarts it; it catches up", time.Since(start))
-	})
-
-	t.Run("everything stopped and started again", func(t *testing.T) {
-		height := f.converged(t, time.Minute)
-		if r := f.fab(t, "teardown", "--yes"); r.Code != 0 {
-			t.Fatalf("teardown (keeping data): %s", r)
-		}
-		if left := procsMatching(f.hostsDir); len(left) > 0 {
-			t.Fatalf("still running after teardown: %v", left)
-		}
-		start := time.Now()
-		r := f.fab(t, "deploy", "--json")
-		if r.Code != 0 {
-			t.Fatalf("deploy after a full stop: %s", r)
-		}
-		if get(r.Doc, "verify", "mode") != "repeat" {
-			t.Errorf("the ledger was not kept: verify = %v", r.Doc["verify"])
-		}
-		checkSum(t, r, "after a full stop and start")
-		if h := f.converged(t, time.Minute); h <= height {
-			t.Errorf("height %v after the restart and a move, want above %v", h, height)
-		}
-		f.record("everything stopped and started again", "the ledger: same chain, a + b = 300", time.Since(start))
-	})
+// stopAndStart: everything stopped (teardown keeping data) and deployed
+// again keeps the ledger.
+func (f *faultNet) stopAndStart(t *testing.T) {
+	height := f.converged(t, time.Minute)
+	if r := f.fab(t, "teardown", "--yes"); r.Code != 0 {
+		t.Fatalf("teardown (keeping data): %s", r)
+	}
+	if left := procsMatching(f.hostsDir); len(left) > 0 {
+		t.Fatalf("still running after teardown: %v", left)
+	}
+	start := time.Now()
+	r := f.fab(t, "deploy", "--json")
+	if r.Code != 0 {
+		t.Fatalf("deploy after a full stop: %s", r)
+	}
+	if get(r.Doc, "verify", "mode") != "repeat" {
+		t.Errorf("the ledger was not kept: verify = %v", r.Doc["verify"])
+	}
+	checkSum(t, r, "after a full stop and start")
+	if h := f.converged(t, time.Minute); h <= height {
+		t.Errorf("height %v after the restart and a move, want above %v", h, height)
+	}
+	f.record(t, "everything stopped and started again", "the ledger: same chain, a + b = 300", time.Since(start))
 }
 
 // kafkaRunning says a Kafka broker of the test's hosts runs.
@@ -489,16 +492,18 @@ func kafkaRunning(hostsDir string) bool {
 
 // zookeeperDown stops one member of a three-node ensemble: status names it
 // and says the quorum holds, invokes still commit, and the ZooKeeper phase
-// of site.yml (playbook) starts it again, back in the ensemble. It runs on
+// of site.yml starts it again, back in the ensemble. It runs on
 // TestTopologyIsData's deployment (tests/testdata/inventory-large).
-func (f *faultNet) zookeeperDown(t *testing.T, host string, playbook func(string)) {
+func (f *faultNet) zookeeperDown(t *testing.T, host string) {
 	if r := f.supervisorctl(t, host, "stop", "zookeeper"); r.Err != nil {
 		t.Fatalf("stop zookeeper on %s: %v %s", host, r.Err, r.Stdout)
 	}
 	f.expectDown(t, "zookeeper", host, "keeps its quorum (2 of 3 members up, 2 needed)")
 	f.verify(t, "with a ZooKeeper member down")
 	start := time.Now()
-	playbook("playbooks/zookeeper.yml")
+	if r := f.play(t, "zookeeper"); r.Err != nil {
+		t.Fatalf("zookeeper.yml: %v\n%s", r.Err, tail(r.Stdout, 40))
+	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		r := f.fab(t, "status", "--json")
@@ -518,12 +523,12 @@ func (f *faultNet) zookeeperDown(t *testing.T, host string, playbook func(string
 	}
 	f.verify(t, "after the ZooKeeper member rejoined")
 	f.converged(t, time.Minute)
-	f.record(fmt.Sprintf("one ZooKeeper member down of 3 (%s)", host), "ordering (quorum 2 of 3); the zookeeper phase restarts it, it rejoins", time.Since(start))
+	f.record(t, fmt.Sprintf("one ZooKeeper member down of 3 (%s)", host), "ordering (quorum 2 of 3); the zookeeper phase restarts it, it rejoins", time.Since(start))
 }
 
 // TestLogReady runs the service role's log-based readiness check
 // (roles/service/files/log_ready.py, the orderer's wait before /healthz)
-// on orderer logs: a stub supervisorctl reports a live process whose start
+// on orderer and Kafka logs: a stub supervisorctl reports a live process whose start
 // time splits the log into an earlier run and the current one.
 func TestLogReady(t *testing.T) {
 	tier(t, "module")
@@ -544,6 +549,14 @@ func TestLogReady(t *testing.T) {
 		return fmt.Sprintf("\x1b[34m%s UTC 0001 INFO\x1b[0m [orderer.consensus.kafka] \x1b[34;1mstartThread\x1b[0m -> [channel: %s] %s\n",
 			at.Local().Format("2006-01-02 15:04:05.000"), channel, what)
 	}
+	// Kafka's (log4j's) format.
+	kafkaLine := func(at time.Time, what string) string {
+		stamp := strings.Replace(at.Local().Format("2006-01-02 15:04:05.000"), ".", ",", 1)
+		if what == "registered" {
+			return fmt.Sprintf("[%s] INFO Registered broker 4 at path /brokers/ids/4 with addresses: SSL://127.0.0.1:9092 (kafka.zk.KafkaZkClient)\n", stamp)
+		}
+		return fmt.Sprintf("[%s] INFO [KafkaServer id=4] %s (kafka.server.KafkaServer)\n", stamp, what)
+	}
 	now, old := time.Now().Add(time.Second), time.Now().Add(-time.Hour)
 	const starting, started = "Starting chain with last persisted offset 3 and last recorded block [1]", "Start phase completed successfully"
 	tests := []struct {
@@ -552,16 +565,24 @@ func TestLogReady(t *testing.T) {
 		stopped bool
 		wantRC  int
 		want    string
+		kafka   bool     // a broker's log, with the kafka role's patterns
+		extra   []string // more arguments
 	}{
 		{"every chain started", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started) + line(now, "mychannel", started),
-			false, 0, `"ready": true`},
+			false, 0, `"ready": true`, false, nil},
 		{"one chain still starting", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started),
-			false, 1, "channel mychannel not ready yet; are the brokers up?"},
+			false, 1, "channel mychannel not ready yet; are the brokers up?", false, nil},
 		{"an earlier run's start phase does not count", line(old, "sys", starting) + line(old, "sys", started) + line(now, "sys", starting),
-			false, 1, "channel sys not ready yet"},
+			false, 1, "channel sys not ready yet", false, nil},
 		{"nothing started in this run", line(old, "sys", starting) + line(old, "sys", started),
-			false, 1, "no channel has begun starting yet"},
-		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, 1, "the service is not running"},
+			false, 1, "no channel has begun starting yet", false, nil},
+		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, 1, "the service is not running", false, nil},
+		{"kafka broker started", kafkaLine(old, "registered") + kafkaLine(old, "started") + kafkaLine(now, "registered") + kafkaLine(now, "started"),
+			false, 0, `"keys": ["4"]`, true, nil},
+		{"kafka broker still starting", kafkaLine(old, "started") + kafkaLine(now, "registered"),
+			false, 1, "broker 4 not ready yet", true, nil},
+		{"up long enough: its start rotated out of the log", line(old, "sys", started),
+			false, 0, "its start is no longer in its log", false, []string{"--settled", "0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -571,10 +592,13 @@ func TestLogReady(t *testing.T) {
 			if tt.stopped {
 				os.WriteFile(filepath.Join(dir, "stopped"), nil, 0o644)
 			}
-			r := Run(t, root, nil, "python3", filepath.Join(root, "roles/service/files/log_ready.py"),
+			patterns := readyPatterns(t, filepath.Join(root, "roles/orderer/tasks/main.yml"))
+			if tt.kafka {
+				patterns = readyPatterns(t, filepath.Join(root, "roles/kafka/tasks/health.yml"))
+			}
+			r := Run(t, root, nil, "python3", append([]string{filepath.Join(root, "roles/service/files/log_ready.py"),
 				"--manager", "supervisor", "--supervisorctl", ctl, "--supervisor-conf", "unused", "--program", "orderer", "--log", log,
-				"--begin", `\[channel: ([^\]]+)\] Starting chain`, "--done", `\[channel: ([^\]]+)\] Start phase completed successfully`,
-				"--what", "channel", "--hint", "are the brokers up?", "--timeout", "1", "--poll", "0.2")
+				"--hint", "are the brokers up?", "--timeout", "1", "--poll", "0.2"}, append(patterns, tt.extra...)...)...)
 			rc := 0
 			if ee, ok := r.Err.(*exec.ExitError); ok {
 				rc = ee.ExitCode()
@@ -586,6 +610,29 @@ func TestLogReady(t *testing.T) {
 			}
 		})
 	}
+}
+
+// readyPatterns are the log_ready.py arguments of the role tasks file's
+// call to the service role's `ready` entry point.
+func readyPatterns(t *testing.T, tasksFile string) []string {
+	t.Helper()
+	var tasks []struct {
+		IncludeRole struct {
+			TasksFrom string `yaml:"tasks_from"`
+		} `yaml:"ansible.builtin.include_role"`
+		Vars map[string]string `yaml:"vars"`
+	}
+	if err := yaml.Unmarshal(mustRead(t, tasksFile), &tasks); err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		if task.IncludeRole.TasksFrom == "ready" {
+			v := task.Vars
+			return []string{"--begin", v["service_ready_begin"], "--done", v["service_ready_done"], "--what", v["service_ready_what"]}
+		}
+	}
+	t.Fatalf("%s does not call the service role's ready entry point", tasksFile)
+	return nil
 }
 
 // TestEveryOrdererDown: when no orderer answers, fabric_channel's error

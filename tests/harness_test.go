@@ -23,11 +23,10 @@ import (
 
 // Test tiers, cheapest first: "unit" tests start no service, "module" tests
 // run real Fabric tools or ansible-playbook on localhost without services,
-// "network" tests start real ZooKeeper, Kafka, orderers and peers, and
-// "servers" tests drive the systemd-container lab, and "faults" is the fault
-// suite on a network of its own (not yet in `make test`). The unit tier lives
-// outside tests/ (`make test-unit`).
-var testTiers = []string{"unit", "module", "network", "servers", "faults"}
+// "network" tests start real ZooKeeper, Kafka, orderers and peers (the
+// fault suite among them), and "servers" tests drive the systemd-container
+// lab. The unit tier lives outside tests/ (`make test-unit`).
+var testTiers = []string{"unit", "module", "network", "servers"}
 
 // tier skips the test when FABRUN_TEST_TIERS is set (a comma-separated list,
 // as `make test-<tier>` sets it) and does not name the test's tier. Unset, every
@@ -160,6 +159,11 @@ func Run(t testing.TB, dir string, env []string, name string, args ...string) Cm
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
+	return runCmd(cmd)
+}
+
+// runCmd runs a prepared command and returns what it printed.
+func runCmd(cmd *exec.Cmd) CmdResult {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -84,16 +84,12 @@ func TestTopologyIsData(t *testing.T) {
 	}
 
 	// The fault suite's ZooKeeper fault needs three members: it runs here,
-	// on this deployment (tests/faults_test.go), with the faults tier.
-	if tierChosen(t, "faults") {
-		faults := &faultNet{t: t, root: root, inv: inventory, hostsDir: hostsDir + "/", extra: []string{"-e", "@" + vars}, peers: 3}
-		t.Run("one ZooKeeper member down", func(t *testing.T) {
-			faults.zookeeperDown(t, "node1", func(pb string) { play(pb) })
-			for _, x := range faults.timings {
-				t.Logf("fault %q | held: %s | recovered in %.1fs", x.fault, x.held, x.recover.Seconds())
-			}
-		})
-	}
+	// on this deployment (tests/faults_test.go).
+	t.Run("one ZooKeeper member down", func(t *testing.T) {
+		faults := checkoutFaultNet(inventory, hostsDir+"/", []string{"-e", "@" + vars}, 3)
+		faults.zookeeperDown(t, "node1")
+		t.Log(faults.table())
+	})
 
 	play("playbooks/teardown.yml")
 	if left := procsMatching(hostsDir + "/"); len(left) > 0 {
