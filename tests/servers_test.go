@@ -79,7 +79,8 @@ func (l *serversLab) leftovers() []string {
 // and placement, /opt/fabrun, systemd, SSH as a sudo user with host key
 // checking) from the installed collection onto six systemd-nspawn servers
 // that start without Java or anything of the project; checks the guide's
-// numbers, the peer CLI on org2, a reboot, the AWX jobs (the deploy job is
+// numbers, a backbone that refuses strangers, no private key in any
+// journal, the peer CLI on org2, a reboot, the AWX jobs (the deploy job is
 // the second run: nothing but the verification changes), and teardown;
 // then removes the lab and checks nothing of it is left.
 func TestServersEndToEnd(t *testing.T) {
@@ -122,10 +123,12 @@ func TestServersEndToEnd(t *testing.T) {
 	env := append(collectionUserEnv(t, work, collections),
 		"ANSIBLE_SSH_CONTROL_PATH_DIR="+cp, "ANSIBLE_CALLBACK_RESULT_FORMAT=json")
 	inventory := filepath.Join(lab.dir, "hosts.yml")
+	ansibleOutput := map[string]string{} // scanned for private keys
 	play := func(name string, extra ...string) (CmdResult, time.Duration) {
 		t.Helper()
 		start := time.Now()
 		r := Run(t, work, env, VenvBin(t, "ansible-playbook"), append([]string{"-i", inventory, "fabrun.fabric." + name}, extra...)...)
+		ansibleOutput[fmt.Sprintf("ansible-playbook %s (run %d)", name, len(ansibleOutput)+1)] = r.Stdout + r.Stderr
 		d := time.Since(start).Round(100 * time.Millisecond)
 		t.Logf("ansible-playbook fabrun.fabric.%s: %s", name, d)
 		if r.Err != nil {
@@ -160,6 +163,32 @@ func TestServersEndToEnd(t *testing.T) {
 		}
 		if r := lab.ssh("213", "command -v go || test -x /usr/local/go/bin/go"); r.Err == nil {
 			t.Errorf("server213 has a Go toolchain; the chaincode should arrive prebuilt: %s", r.Stdout)
+		}
+	})
+
+	// The backbone is secured on real servers as on the local network.
+	workdir := filepath.Join(lab.dir, "controller")
+	t.Run("the ordering backbone refuses strangers", func(t *testing.T) {
+		checkBackboneRefusesStrangers(t, workdir,
+			[]string{lab.addr("215") + ":2181", lab.addr("216") + ":2181"},
+			[]string{lab.addr("214") + ":9092", lab.addr("215") + ":9092", lab.addr("216") + ":9092"}, "mychannel",
+			filepath.Join(workdir, "crypto/peerOrganizations/org1.example.com/peers/peer0.org1.example.com/tls"))
+	})
+
+	t.Run("no private key in any service's journal or Ansible's output", func(t *testing.T) {
+		texts := map[string]string{}
+		for k, v := range ansibleOutput {
+			texts[k] = v
+		}
+		for _, o := range []string{"211", "212", "213", "214", "215", "216"} {
+			r := lab.ssh(o, "sudo journalctl --no-pager -o cat -u 'fabrun-*'")
+			if r.Err != nil || strings.TrimSpace(r.Stdout) == "" {
+				t.Fatalf("server%s: journal of the fabrun units: %v %s", o, r.Err, r.Stderr)
+			}
+			texts["journal of server"+o] = r.Stdout
+		}
+		if leaks := privateKeyLeaks(t, filepath.Join(workdir, "crypto"), nil, texts); len(leaks) > 0 {
+			t.Errorf("a private key shows in: %v", leaks)
 		}
 	})
 
