@@ -544,6 +544,19 @@ func TestLogReady(t *testing.T) {
 	if err := os.WriteFile(ctl, []byte(stub), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// systemd's tools: systemctl lists properties in its own order (not as
+	// asked), journalctl prints the unit's log.
+	bin := filepath.Join(dir, "bin")
+	os.MkdirAll(bin, 0o755)
+	for name, body := range map[string]string{
+		"systemctl": fmt.Sprintf("#!/bin/sh\nstate=active; [ -e %[1]s/stopped ] && state=inactive\n"+
+			"printf 'MainPID=%[2]d\\nActiveState=%%s\\nInvocationID=0123abcd\\n' $state\n", dir, sleeper.Process.Pid),
+		"journalctl": fmt.Sprintf("#!/bin/sh\ncat %s/orderer.log\n", dir),
+	} {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Fabric's log format, colours included.
 	line := func(at time.Time, channel, what string) string {
 		return fmt.Sprintf("\x1b[34m%s UTC 0001 INFO\x1b[0m [orderer.consensus.kafka] \x1b[34;1mstartThread\x1b[0m -> [channel: %s] %s\n",
@@ -567,22 +580,27 @@ func TestLogReady(t *testing.T) {
 		want    string
 		kafka   bool     // a broker's log, with the kafka role's patterns
 		extra   []string // more arguments
+		systemd bool     // under systemd (the journal) instead of supervisor
 	}{
 		{"every chain started", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started) + line(now, "mychannel", started),
-			false, 0, `"ready": true`, false, nil},
+			false, 0, `"ready": true`, false, nil, false},
 		{"one chain still starting", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started),
-			false, 1, "channel mychannel not ready yet; are the brokers up?", false, nil},
+			false, 1, "channel mychannel not ready yet; are the brokers up?", false, nil, false},
 		{"an earlier run's start phase does not count", line(old, "sys", starting) + line(old, "sys", started) + line(now, "sys", starting),
-			false, 1, "channel sys not ready yet", false, nil},
+			false, 1, "channel sys not ready yet", false, nil, false},
 		{"nothing started in this run", line(old, "sys", starting) + line(old, "sys", started),
-			false, 1, "no channel has begun starting yet", false, nil},
-		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, 1, "the service is not running", false, nil},
+			false, 1, "no channel has begun starting yet", false, nil, false},
+		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, 1, "the service is not running", false, nil, false},
 		{"kafka broker started", kafkaLine(old, "registered") + kafkaLine(old, "started") + kafkaLine(now, "registered") + kafkaLine(now, "started"),
-			false, 0, `"keys": ["4"]`, true, nil},
+			false, 0, `"keys": ["4"]`, true, nil, false},
 		{"kafka broker still starting", kafkaLine(old, "started") + kafkaLine(now, "registered"),
-			false, 1, "broker 4 not ready yet", true, nil},
+			false, 1, "broker 4 not ready yet", true, nil, false},
 		{"up long enough: its start rotated out of the log", line(old, "sys", started),
-			false, 0, "its start is no longer in its log", false, []string{"--settled", "0"}},
+			false, 0, "its start is no longer in its log", false, []string{"--settled", "0"}, false},
+		{"systemd: every chain started", line(now, "sys", starting) + line(now, "sys", started),
+			false, 0, `"ready": true`, false, nil, true},
+		{"systemd: not running", line(now, "sys", starting) + line(now, "sys", started),
+			true, 1, "the service is not running", false, nil, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -596,9 +614,15 @@ func TestLogReady(t *testing.T) {
 			if tt.kafka {
 				patterns = readyPatterns(t, filepath.Join(root, "roles/kafka/tasks/health.yml"))
 			}
-			r := Run(t, root, nil, "python3", append([]string{filepath.Join(root, "roles/service/files/log_ready.py"),
-				"--manager", "supervisor", "--supervisorctl", ctl, "--supervisor-conf", "unused", "--program", "orderer", "--log", log,
-				"--hint", "are the brokers up?", "--timeout", "1", "--poll", "0.2"}, append(patterns, tt.extra...)...)...)
+			manager, env := []string{"--manager", "supervisor", "--supervisorctl", ctl, "--supervisor-conf", "unused",
+				"--program", "orderer", "--log", log}, []string(nil)
+			if tt.systemd {
+				manager = []string{"--manager", "systemd", "--unit", "fabrun-orderer"}
+				env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
+			}
+			args := append(append([]string{filepath.Join(root, "roles/service/files/log_ready.py")}, manager...),
+				"--hint", "are the brokers up?", "--timeout", "1", "--poll", "0.2")
+			r := Run(t, root, env, "python3", append(append(args, patterns...), tt.extra...)...)
 			rc := 0
 			if ee, ok := r.Err.(*exec.ExitError); ok {
 				rc = ee.ExitCode()

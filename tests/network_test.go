@@ -397,6 +397,42 @@ func TestNetworkEndToEnd(t *testing.T) {
 		}
 	})
 
+	// Input refused by preflight leaves the running network's files as they
+	// were: the controller's crypto material and channel artifacts (genesis
+	// block included), and every peer's and orderer's ledger. (The bad-input
+	// table, tests/badinput_test.go, covers each rule on a network's
+	// controller files; this is the same check with ledgers in use.)
+	t.Run("bad input changes nothing on the running network", func(t *testing.T) {
+		sums := func() map[string]string {
+			all := map[string]string{}
+			dirs := []string{filepath.Join(workdir, "crypto"), filepath.Join(workdir, "channel-artifacts")}
+			for _, kind := range []string{"peer", "orderer"} {
+				ds, _ := filepath.Glob(filepath.Join(hostsDir, "*", "data", kind))
+				dirs = append(dirs, ds...)
+			}
+			for _, d := range dirs {
+				for rel, sum := range treeSums(t, d) {
+					// LevelDB's own diagnostic log is not ledger data.
+					if b := filepath.Base(rel); b != "LOG" && b != "LOG.old" {
+						all[filepath.Join(d, rel)] = sum
+					}
+				}
+			}
+			return all
+		}
+		before := sums()
+		for _, bad := range [][]string{
+			{`{"fabric_channel": "My_Channel"}`, "fabric_channel"},
+			{`{"chaincode_policy": "OR('Org1MSP.peer'"}`, "chaincode_policy"},
+		} {
+			r := fab(t, inventory, "deploy", "--json", "-e", bad[0])
+			if r.Code != 4 || !findingHas(r.Doc, "error", bad[1]) {
+				t.Errorf("fabrun deploy -e %s: exit %d (want 4), no error naming %s:\n%s", bad[0], r.Code, bad[1], r)
+			}
+		}
+		sameTree(t, "a refused deploy", before, sums())
+	})
+
 	// A config change restarts that broker (handler -> service `main`), and
 	// only it; the play still waits for every broker.
 	t.Run("a broker setting changed on server214 restarts that broker only", func(t *testing.T) {

@@ -41,14 +41,14 @@ def run(argv):
 def systemd_lines(unit):
     """Journal lines of the unit's current invocation and its main PID;
     None if not running."""
-    rc, out, _ = run(["systemctl", "show", "-p", "ActiveState", "-p", "InvocationID", "-p", "MainPID", "--value",
-                      unit + ".service"])
-    vals = out.split("\n")
-    if rc != 0 or len(vals) < 3 or vals[0].strip() not in ("active", "activating") or not vals[1].strip():
+    # Key=Value lines: systemctl orders properties its own way, not as asked.
+    rc, out, _ = run(["systemctl", "show", "-p", "ActiveState", "-p", "InvocationID", "-p", "MainPID", unit + ".service"])
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    if rc != 0 or props.get("ActiveState") not in ("active", "activating") or not props.get("InvocationID"):
         return None
-    rc, out, err = run(["journalctl", "--no-pager", "-o", "cat", "_SYSTEMD_INVOCATION_ID=" + vals[1].strip()])
+    rc, out, err = run(["journalctl", "--no-pager", "-o", "cat", "_SYSTEMD_INVOCATION_ID=" + props["InvocationID"]])
     try:
-        pid = int(vals[2].strip())
+        pid = int(props.get("MainPID", "0"))
     except ValueError:
         pid = 0
     return (out.splitlines() if rc == 0 else []), pid
