@@ -242,15 +242,22 @@ func privateKeyLeaks(t testing.TB, cryptoDir string, secrets []string, texts map
 // hostsDir (supervisor's program logs).
 func serviceLogs(t testing.TB, hostsDir string) map[string]string {
 	t.Helper()
+	out := readServiceLogs(hostsDir)
+	if len(out) == 0 {
+		t.Fatalf("no service logs under %s/*/log", hostsDir)
+	}
+	return out
+}
+
+// readServiceLogs maps each service log under hostsDir (<host>/log/*) to
+// its text.
+func readServiceLogs(hostsDir string) map[string]string {
 	files, _ := filepath.Glob(filepath.Join(hostsDir, "*/log/*"))
 	out := map[string]string{}
 	for _, f := range files {
 		if b, err := os.ReadFile(f); err == nil {
 			out[f] = string(b)
 		}
-	}
-	if len(out) == 0 {
-		t.Fatalf("no service logs under %s/*/log", hostsDir)
 	}
 	return out
 }

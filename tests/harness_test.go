@@ -7,6 +7,7 @@ package tests
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math/rand"
 	"net"
 	"os"
@@ -33,28 +34,20 @@ var testTiers = []string{"unit", "module", "network", "servers"}
 // tier runs.
 func tier(t *testing.T, name string) {
 	t.Helper()
-	if !tierChosen(t, name) {
-		t.Skipf("a %s-tier test; FABRUN_TEST_TIERS=%s: run it with `make test-%s` or FABRUN_TEST_TIERS=%s",
-			name, os.Getenv("FABRUN_TEST_TIERS"), name, name)
-	}
-}
-
-// tierChosen tells whether FABRUN_TEST_TIERS selects the tier (unset selects all).
-func tierChosen(t *testing.T, name string) bool {
-	t.Helper()
 	if !slices.Contains(testTiers, name) {
 		t.Fatalf("unknown test tier %q (tiers: %s)", name, strings.Join(testTiers, ", "))
 	}
 	chosen := os.Getenv("FABRUN_TEST_TIERS")
 	if chosen == "" {
-		return true
+		return
 	}
 	for _, c := range strings.Split(chosen, ",") {
 		if strings.TrimSpace(c) == name {
-			return true
+			return
 		}
 	}
-	return false
+	t.Skipf("a %s-tier test; FABRUN_TEST_TIERS=%s: run it with `make test-%s` or FABRUN_TEST_TIERS=%s",
+		name, chosen, name, name)
 }
 
 // TestMain points every fabrun the tests start at a log directory of their
@@ -298,11 +291,9 @@ func serviceLogsOnFailure(t *testing.T, hostsDir string) {
 		if !t.Failed() {
 			return
 		}
-		files, _ := filepath.Glob(filepath.Join(hostsDir, "*/log/*"))
-		for _, f := range files {
-			if b, err := os.ReadFile(f); err == nil {
-				t.Logf("=== %s (last 30 lines)\n%s", f, tail(string(b), 30))
-			}
+		logs := readServiceLogs(hostsDir)
+		for _, f := range slices.Sorted(maps.Keys(logs)) {
+			t.Logf("=== %s (last 30 lines)\n%s", f, tail(logs[f], 30))
 		}
 	})
 }
