@@ -45,7 +45,7 @@ func anchors(ctx *module.Context, a Args) (module.Result, error) {
 	if ctx.CheckMode() {
 		return module.Result{Changed: true, Data: data, Diff: []module.Diff{diff}, Msg: "anchor peers would be updated"}, nil
 	}
-	save, err := channelSaver(c)
+	save, err := c.ConfigTxSaver()
 	if err != nil {
 		return module.Result{}, err
 	}

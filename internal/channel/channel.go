@@ -4,7 +4,6 @@
 package channel
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"sort"
@@ -12,8 +11,6 @@ import (
 
 	"github.com/golang/protobuf/proto"
 	"github.com/hyperledger/fabric-protos-go/common"
-	"github.com/hyperledger/fabric-sdk-go/pkg/client/resmgmt"
-	"github.com/hyperledger/fabric-sdk-go/pkg/common/providers/fab"
 
 	"github.com/fabrun/fabrun/internal/fabricclient"
 	"github.com/fabrun/fabrun/internal/module"
@@ -90,24 +87,6 @@ func client(a Args, orderer, peer bool) (*fabricclient.Client, error) {
 	return fabricclient.New(cfg)
 }
 
-// channelSaver returns a function that submits a channel transaction
-// (creation or update) through the client's orderers.
-func channelSaver(c *fabricclient.Client) (func(channelID string, tx []byte) error, error) {
-	rc, err := resmgmt.New(c.ClientProvider())
-	if err != nil {
-		return nil, err
-	}
-	orderer, err := c.OrdererTarget()
-	if err != nil {
-		return nil, err
-	}
-	return func(channelID string, tx []byte) error {
-		_, err := rc.SaveChannel(resmgmt.SaveChannelRequest{ChannelID: channelID, ChannelConfig: bytes.NewReader(tx)},
-			resmgmt.WithOrderer(orderer), resmgmt.WithTimeout(fab.OrdererResponse, c.Cfg.Timeout))
-		return err
-	}, nil
-}
-
 func present(ctx *module.Context, a Args) (module.Result, error) {
 	tx, err := readChannelTx(a.ChannelTx, a.ChannelID)
 	if err != nil {
@@ -162,7 +141,7 @@ func present(ctx *module.Context, a Args) (module.Result, error) {
 	}
 
 	start := time.Now()
-	save, err := channelSaver(c)
+	save, err := c.ConfigTxSaver()
 	if err != nil {
 		return module.Result{}, err
 	}
