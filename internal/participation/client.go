@@ -107,7 +107,9 @@ type APIError struct {
 	Text   string
 }
 
-func (e *APIError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Text) }
+func (e *APIError) Error() string {
+	return fmt.Sprintf("%d %s: %s", e.Status, http.StatusText(e.Status), e.Text)
+}
 
 func (c *Client) url(channel string) string {
 	u := url.URL{Scheme: "https", Host: c.Address, Path: channelsPath}

@@ -180,6 +180,7 @@ func Evaluate(in *Input) *Outcome {
 	c.network(topo)
 	c.artifacts(topo)
 	c.zookeeperEnsemble(topo)
+	c.raft(topo)
 	minISR := c.kafka(topo)
 	if len(topo.Brokers) > 0 {
 		c.out = append(c.out, KafkaDeprecation())
