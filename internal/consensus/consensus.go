@@ -59,18 +59,15 @@ func Spec() module.Spec {
 	for _, peerOption := range []string{"peer", "peer_tls_ca", "peer_tls_hostname"} {
 		delete(opts, peerOption)
 	}
-	opts["consensus_state"] = module.Option{Type: module.Str, Required: true, Choices: []any{StateNormal, StateMaintenance}}
-	opts["consensus_type"] = module.Option{Type: module.Str, Required: true, Choices: []any{TypeKafka, TypeEtcdRaft}}
+	// Either left out keeps the channel's own; both left out only reads.
+	opts["consensus_state"] = module.Option{Type: module.Str, Choices: []any{StateNormal, StateMaintenance}}
+	opts["consensus_type"] = module.Option{Type: module.Str, Choices: []any{TypeKafka, TypeEtcdRaft}}
 	opts["consenters"] = module.Option{Type: module.List, Elements: module.Dict}
 	return module.Spec{
 		Name:              "fabric_consensus",
 		Options:           opts,
 		RequiredTogether:  fabricclient.CommonTogether,
 		MutuallyExclusive: fabricclient.CommonExclusive,
-		RequiredIf: []module.RequiredIf{
-			{Option: "consensus_state", Value: StateNormal, Requires: []string{"channel_id", "orderer_tls_ca"}},
-			{Option: "consensus_state", Value: StateMaintenance, Requires: []string{"channel_id", "orderer_tls_ca"}},
-		},
 		SupportsCheckMode: true,
 	}
 }
@@ -80,6 +77,12 @@ func Run(ctx *module.Context) (module.Result, error) {
 	var a Args
 	if err := ctx.Decode(&a); err != nil {
 		return module.Result{}, err
+	}
+	if a.ChannelID == "" {
+		return module.Result{}, fmt.Errorf("channel_id is required")
+	}
+	if a.OrdererTLSCA == "" {
+		return module.Result{}, fmt.Errorf("orderer_tls_ca is required (TLS is always on)")
 	}
 	consenters, err := a.parseConsenters()
 	if err != nil {
@@ -103,9 +106,20 @@ func Run(ctx *module.Context) (module.Result, error) {
 	if err != nil {
 		return module.Result{}, fmt.Errorf("channel %s: %v", a.ChannelID, err)
 	}
+	data := map[string]any{"channel_id": a.ChannelID, "consensus_type": cur.Type, "consensus_state": cur.State,
+		"consenters": consenterAddresses(cur.Metadata)}
+	if a.Type == "" && a.State == "" {
+		return module.Result{Data: data, Msg: fmt.Sprintf("channel %s is %s", a.ChannelID, describeShort(cur))}, nil
+	}
 	want := Setting{Type: a.Type, State: a.State}
+	if want.Type == "" {
+		want.Type = cur.Type
+	}
+	if want.State == "" {
+		want.State = cur.State
+	}
 	switch {
-	case a.Type == TypeKafka:
+	case want.Type == TypeKafka:
 	case consenters != nil:
 		if want.Metadata, err = raftMetadata(config, consenters); err != nil {
 			return module.Result{}, err
@@ -124,8 +138,8 @@ func Run(ctx *module.Context) (module.Result, error) {
 		}
 	}
 
-	data := map[string]any{"channel_id": a.ChannelID, "consensus_type": want.Type, "consensus_state": want.State,
-		"previous": map[string]any{"consensus_type": cur.Type, "consensus_state": cur.State}}
+	data["consensus_type"], data["consensus_state"], data["consenters"] = want.Type, want.State, consenterAddresses(want.Metadata)
+	data["previous"] = map[string]any{"consensus_type": cur.Type, "consensus_state": cur.State}
 	update, err := configUpdate(config, a.ChannelID, want)
 	if err != nil {
 		return module.Result{}, err
@@ -190,7 +204,7 @@ func (a Args) parseConsenters() ([]forderer.Consenter, error) {
 		return nil, nil
 	}
 	if a.Type != TypeEtcdRaft {
-		return nil, fmt.Errorf("consenters is only for consensus_type etcdraft")
+		return nil, fmt.Errorf("consenters needs consensus_type etcdraft")
 	}
 	if len(a.Consenters) == 0 {
 		return nil, fmt.Errorf("consenters is empty: etcdraft needs at least one consenter")
@@ -416,6 +430,20 @@ func confirm(a Args, want Setting, timeout time.Duration) ([]string, error) {
 
 func describeShort(s Setting) string {
 	return fmt.Sprintf("%s in state %s", s.Type, s.State)
+}
+
+// consenterAddresses are the host:port of each consenter in etcdraft
+// metadata (empty for kafka).
+func consenterAddresses(metadata []byte) []string {
+	out := []string{}
+	md := &etcdraft.ConfigMetadata{}
+	if len(metadata) == 0 || proto.Unmarshal(metadata, md) != nil {
+		return out
+	}
+	for _, c := range md.Consenters {
+		out = append(out, net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))))
+	}
+	return out
 }
 
 // describe is the decoded ConsensusType, for the diff.

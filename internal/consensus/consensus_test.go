@@ -133,7 +133,7 @@ func TestParseConsentersRefusesBadInput(t *testing.T) {
 		a    Args
 		err  string
 	}{
-		{"consenters with kafka", Args{Type: TypeKafka, Consenters: []Consenter{{Host: "h", Port: 1}}}, "only for consensus_type etcdraft"},
+		{"consenters with kafka", Args{Type: TypeKafka, Consenters: []Consenter{{Host: "h", Port: 1}}}, "consenters needs consensus_type etcdraft"},
 		{"empty", Args{Type: TypeEtcdRaft, Consenters: []Consenter{}}, "consenters is empty"},
 		{"no host", Args{Type: TypeEtcdRaft, Consenters: []Consenter{{Port: 7050}}}, "consenters[0].host is required"},
 		{"bad port", Args{Type: TypeEtcdRaft, Consenters: []Consenter{{Host: "h", Port: 70500}}}, "consenters[0].port must be 1..65535"},
