@@ -12,7 +12,7 @@ GOFLAGS  += -trimpath
 FABRIC_TOOLS := peer orderer configtxgen configtxlator cryptogen
 FABRIC_BINS  := $(addprefix $(FABRIC)/,$(FABRIC_TOOLS))
 
-.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deadcode deploy teardown lint clean collection lab-up lab-down awx-collection ee-context ee-image
+.PHONY: all modules fabrun fabric venv artifacts deps test test-unit test-module test-network test-servers deadcode deploy bench teardown lint clean collection lab-up lab-down awx-collection ee-context ee-image
 
 all: modules fabrun
 
@@ -114,6 +114,13 @@ deadcode:
 ## deploy: bring up the local six-host network and verify it
 deploy: deps all
 	$(BUILD)/bin/fabrun deploy
+
+## bench: one table of fabrun's timings (deploy from nothing with a cold and a warm Go cache,
+## re-runs, teardown, status, verify), the modules against the Fabric tools, and invokes per
+## second; on its own network (127.0.199.x, build/bench), removed at the end. Heavy: it deploys
+## several times. BENCH_FLAGS passes options (e.g. --runs 5; `build/bin/fabrun bench --help`).
+bench: all
+	$(BUILD)/bin/fabrun bench $(BENCH_FLAGS)
 
 ## lab-up: six Debian servers on this machine (systemd-nspawn, SSH on 192.168.250.211-216) and
 ## their inventory, build/lab/hosts.yml (tools/lab/lab.sh; root; the rootfs is cached in build/lab-cache)
