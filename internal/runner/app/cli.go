@@ -12,6 +12,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -37,6 +38,12 @@ type Options struct {
 	NoVerify   bool
 	Org        string
 	Peer       string
+	// bench
+	Runs         int
+	Throughput   bool
+	Duration     time.Duration
+	Concurrency  string
+	BatchTimeout string
 }
 
 // Runner runs a parsed command and returns its exit code.
@@ -177,6 +184,22 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 				Flags:           flags(commonFlags(o), playFlags(o)),
 				HideHelpCommand: true,
 				Action:          action("plan"),
+			},
+			{
+				Name:      "bench",
+				UsageText: "fabrun bench [options]",
+				Usage: "deploy, re-run, tear down, status and verify timed on a network of its own (127.0.199.x, build/bench), " +
+					"the modules against the Fabric tools, and invokes per second: one table",
+				Flags: flags(commonFlags(o), verifyFlags(o), []cli.Flag{
+					&cli.IntFlag{Name: "runs", Aliases: []string{"n"}, Value: 3, Usage: "repeat each measurement `N` times (median and range)", Destination: &o.Runs},
+					&cli.BoolFlag{Name: "throughput", Usage: "only load the inventory's deployed network with invokes (deploys nothing)", Destination: &o.Throughput},
+					&cli.DurationFlag{Name: "duration", Value: 10 * time.Second, Usage: "how long each concurrency level runs (`D`)", Destination: &o.Duration},
+					&cli.StringFlag{Name: "concurrency", Value: "1,4,16", Usage: "clients invoking at once, one run per `N,N,...`", Destination: &o.Concurrency},
+					&cli.StringFlag{Name: "batch-timeout", Value: "250ms", Usage: "the BatchTimeout (`D`) of the second throughput network (the first has the default)",
+						Destination: &o.BatchTimeout},
+				}),
+				HideHelpCommand: true,
+				Action:          action("bench"),
 			},
 			{
 				Name:            "check",

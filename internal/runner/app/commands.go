@@ -117,6 +117,8 @@ func (s *session) run() int {
 		return s.plan()
 	case "check":
 		return s.check()
+	case "bench":
+		return s.benchCmd()
 	}
 	return s.fail(report.ExitUsage, "unknown command %q", s.o.Command)
 }

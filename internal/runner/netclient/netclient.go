@@ -270,13 +270,26 @@ func (n *Network) Invoke(ctx context.Context, fcn string, args ...string) (strin
 	}
 	resp, err := ch.Execute(channel.Request{ChaincodeID: n.opts.Chaincode, Fcn: fcn, Args: fabricclient.ChaincodeArgs(args)},
 		channel.WithTargetEndpoints(name), channel.WithParentContext(ctx))
+	// The SDK returns an error for an invalid transaction too; its code says
+	// it was ordered and committed (an error before the commit leaves VALID, 0).
+	if resp.TxValidationCode != pb.TxValidationCode_VALID {
+		return string(resp.TransactionID), &RejectedError{TxID: string(resp.TransactionID), Code: resp.TxValidationCode}
+	}
 	if err != nil {
 		return string(resp.TransactionID), sdkError(err)
 	}
-	if resp.TxValidationCode != pb.TxValidationCode_VALID {
-		return string(resp.TransactionID), fmt.Errorf("transaction %s was rejected at commit: %s", resp.TransactionID, resp.TxValidationCode)
-	}
 	return string(resp.TransactionID), nil
+}
+
+// RejectedError is a transaction the peer committed as invalid (e.g. an
+// MVCC read conflict with another transaction of the same block).
+type RejectedError struct {
+	TxID string
+	Code pb.TxValidationCode
+}
+
+func (e *RejectedError) Error() string {
+	return fmt.Sprintf("transaction %s was rejected at commit: %s", e.TxID, e.Code)
 }
 
 // Height is a peer's block height on the channel (qscc GetChainInfo).

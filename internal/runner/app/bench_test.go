@@ -1,0 +1,71 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseConcurrency(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    []int
+		wantErr bool
+	}{
+		{"1,4,16", []int{1, 4, 16}, false},
+		{" 2 , 8", []int{2, 8}, false},
+		{"4", []int{4}, false},
+		{"0", nil, true},
+		{"1,,4", nil, true},
+		{"four", nil, true},
+	} {
+		got, err := parseConcurrency(tc.in)
+		if (err != nil) != tc.wantErr || !slices.Equal(got, tc.want) {
+			t.Errorf("parseConcurrency(%q) = %v, %v", tc.in, got, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), "--concurrency") {
+			t.Errorf("error does not name the flag: %v", err)
+		}
+	}
+}
+
+// prepare writes the bench's inventory: the local one moved to 127.0.199.x,
+// with every directory under build/bench; toggleBrokerSetting flips one
+// broker setting on and off.
+func TestBenchPrepare(t *testing.T) {
+	home := t.TempDir()
+	if err := os.CopyFS(filepath.Join(home, "inventory", "local"), os.DirFS("../../../inventory/local")); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(home, "build", "bench")
+	b := &benchRun{s: &session{home: home}, dir: dir, inv: filepath.Join(dir, "inventory"), gocache: filepath.Join(dir, "gocache")}
+	if err := b.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	hosts, _ := os.ReadFile(filepath.Join(b.inv, "hosts.yml"))
+	if strings.Contains(string(hosts), "ansible_host: 127.0.194.") || !strings.Contains(string(hosts), "ansible_host: 127.0.199.214") {
+		t.Errorf("hosts.yml not moved to 127.0.199.x:\n%s", hosts)
+	}
+	all, _ := os.ReadFile(filepath.Join(b.inv, "group_vars", "all.yml"))
+	for _, want := range []string{"fabrun_repo_root: " + home, "fabrun_workdir: " + dir + "/controller",
+		"peer_gocache: " + dir + "/gocache", "fabrun_home: " + dir + "/hosts/{{ inventory_hostname }}"} {
+		if !strings.Contains(string(all), want) {
+			t.Errorf("all.yml lacks %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(string(all), "build/local") {
+		t.Errorf("all.yml still points into build/local:\n%s", all)
+	}
+	hv := filepath.Join(b.inv, "host_vars", benchBroker+".yml")
+	for i, want := range []bool{true, false, true} {
+		if err := b.toggleBrokerSetting(); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := os.ReadFile(hv)
+		if (err == nil) != want || (want && !strings.Contains(string(raw), "kafka_log_level: WARN")) {
+			t.Errorf("toggle %d: file present %v (%s), want %v", i, err == nil, raw, want)
+		}
+	}
+}
