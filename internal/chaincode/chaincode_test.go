@@ -236,14 +236,16 @@ func TestAddPrebuilt(t *testing.T) {
 				break
 			}
 			got[h.Name] = h.Mode
-			if h.Name == PrebuiltName {
-				b, _ := io.ReadAll(tr)
-				if string(b) != "\x7fELF binary" {
-					t.Errorf("%s: prebuilt content %q", tt.name, b)
-				}
+			b, _ := io.ReadAll(tr)
+			if h.Name == PrebuiltName && string(b) != "\x7fELF binary" {
+				t.Errorf("%s: prebuilt content %q", tt.name, b)
+			}
+			// sha256sum of the executable, as the builder checks it.
+			if h.Name == PrebuiltSumName && string(b) != "f6c06085d08a31776a2d37ffa54cf7f563d76eac97576b7e41d6435e8ca05882\n" {
+				t.Errorf("%s: checksum file %q", tt.name, b)
 			}
 		}
-		want := map[string]int64{"src/go.mod": 0o100644, "src/main.go": 0o100644, PrebuiltName: 0o100644}
+		want := map[string]int64{"src/go.mod": 0o100644, "src/main.go": 0o100644, PrebuiltName: 0o100644, PrebuiltSumName: 0o100644}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("%s: package files %v, want %v", tt.name, got, want)
 		}

@@ -4,6 +4,8 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -116,8 +118,14 @@ func lifecycleID(label string, pkg []byte) string {
 // installs this file as the chaincode instead of compiling the source.
 const PrebuiltName = "src/.fabrun/chaincode"
 
+// PrebuiltSumName holds the executable's SHA-256 (hex and a newline): the
+// builder installs the executable only when it matches, so a damaged or
+// hand-edited package fails the install instead of a later launch.
+const PrebuiltSumName = PrebuiltName + ".sha256"
+
 // AddPrebuilt puts the executable at path into the code package (Code) as
-// PrebuiltName, so peers run it without a Go toolchain. The source stays in
+// PrebuiltName, with its SHA-256 as PrebuiltSumName, so peers run it without
+// a Go toolchain. The source stays in
 // the package: the package is still the chaincode's, and a builder without
 // the prebuilt support compiles it as before.
 func (p *Package) AddPrebuilt(path string) error {
@@ -144,8 +152,8 @@ func (p *Package) AddPrebuilt(path string) error {
 		if err != nil {
 			return fmt.Errorf("reading the code package: %v", err)
 		}
-		if h.Name == PrebuiltName {
-			return fmt.Errorf("the chaincode source already holds %s", PrebuiltName)
+		if h.Name == PrebuiltName || h.Name == PrebuiltSumName {
+			return fmt.Errorf("the chaincode source already holds %s", h.Name)
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			return err
@@ -154,12 +162,21 @@ func (p *Package) AddPrebuilt(path string) error {
 			return err
 		}
 	}
-	h := &tar.Header{Name: PrebuiltName, Mode: 0o100644, Size: int64(len(bin)), Typeflag: tar.TypeReg}
-	if err := tw.WriteHeader(h); err != nil {
-		return err
-	}
-	if _, err := tw.Write(bin); err != nil {
-		return err
+	sum := sha256.Sum256(bin)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{PrebuiltName, bin},
+		{PrebuiltSumName, []byte(hex.EncodeToString(sum[:]) + "\n")},
+	} {
+		h := &tar.Header{Name: f.name, Mode: 0o100644, Size: int64(len(f.data)), Typeflag: tar.TypeReg}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := tw.Write(f.data); err != nil {
+			return err
+		}
 	}
 	if err := tw.Close(); err != nil {
 		return err
