@@ -397,6 +397,8 @@ func TestNetworkEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("fabrun bench --throughput", func(t *testing.T) { benchThroughputCheck(t, fab, inventory) })
+
 	// Input refused by preflight leaves the running network's files as they
 	// were: the controller's crypto material and channel artifacts (genesis
 	// block included), and every peer's and orderer's ledger. (The bad-input
