@@ -148,9 +148,10 @@ type benchRun struct {
 
 // benchDoc is the part of a fabrun --json document the bench reads.
 type benchDoc struct {
-	OK     bool           `json:"ok"`
-	Error  string         `json:"error"`
-	Phases []report.Phase `json:"phases"`
+	OK       bool           `json:"ok"`
+	ExitCode int            `json:"exit_code"`
+	Error    string         `json:"error"`
+	Phases   []report.Phase `json:"phases"`
 }
 
 func (s *session) benchFull(table *bench.Table, conc []int) int {
@@ -193,6 +194,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 		return nil
 	}
 	micro := map[string][]float64{}
+	unhealthy := 0
 	err = func() error {
 		for i := range s.o.Runs {
 			n := fmt.Sprintf(" (%d/%d)", i+1, s.o.Runs)
@@ -219,11 +221,18 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			if err := step(oneChange+n, "deploy"); err != nil {
 				return err
 			}
-			if err := step(status+n, "status"); err != nil {
-				return err
-			}
 			if err := step(verify+n, "verify"); err != nil {
 				return err
+			}
+			// Status reports, it does not fail the bench: a broker the re-run
+			// just restarted may still be catching up on a topic.
+			secs, doc, err := b.fabrun(status+n, "status")
+			if doc == nil || doc.ExitCode != report.ExitOK && doc.ExitCode != report.ExitVerify {
+				return err
+			}
+			samples[status+n] = append(samples[status+n], secs)
+			if err != nil {
+				unhealthy++
 			}
 			if i == 0 {
 				// The module micro-benchmarks need the rendered crypto-config.yaml
@@ -252,7 +261,11 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 	}
 	rows := []string{cold, warm, noChange, oneChange, teardown, status, verify}
 	for _, what := range rows {
-		table.Timing(what, merged(what), b.slowestPhases(what, 3))
+		detail := b.slowestPhases(what, 3)
+		if what == status && unhealthy > 0 {
+			detail = fmt.Sprintf("%d of its runs found a node not healthy (exit 3)", unhealthy)
+		}
+		table.Timing(what, merged(what), detail)
 	}
 	cryptogen, crypto := bench.Summarize(micro["cryptogen"]), bench.Summarize(micro["fabric_crypto"])
 	configtxgen, configtx := bench.Summarize(micro["configtxgen"]), bench.Summarize(micro["fabric_configtx"])
@@ -283,10 +296,11 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 	if err := step(teardown+" (batch)", "teardown", "--delete-data", "--yes"); err != nil {
 		return s.fail(report.ExitDeploy, "bench: %v", err)
 	}
-	changed := "artifacts_batch_timeout=" + s.o.BatchTimeout
-	if err := step("deploy, BatchTimeout "+s.o.BatchTimeout, "deploy", "-e", changed); err != nil {
+	changedDeploy := "deploy from nothing, warm Go cache, BatchTimeout " + s.o.BatchTimeout
+	if err := step(changedDeploy+" (1/1)", "deploy", "-e", "artifacts_batch_timeout="+s.o.BatchTimeout); err != nil {
 		return s.fail(report.ExitDeploy, "bench: %v", err)
 	}
+	table.Timing(changedDeploy, merged(changedDeploy), b.slowestPhases(changedDeploy, 3))
 	return s.benchThroughput(table, conc, fmt.Sprintf(", BatchTimeout %s, MaxMessageCount %s", s.o.BatchTimeout, defCount))
 }
 
@@ -395,8 +409,15 @@ func (b *benchRun) fabrun(what string, args ...string) (float64, *benchDoc, erro
 	runErr := cmd.Run()
 	secs := time.Since(start).Seconds()
 	doc := &benchDoc{}
-	if err := json.Unmarshal(stdout.Bytes(), doc); err != nil || runErr != nil || !doc.OK {
-		why := doc.Error
+	jsonErr := json.Unmarshal(stdout.Bytes(), doc)
+	if jsonErr != nil {
+		doc = nil
+	}
+	if jsonErr != nil || runErr != nil || !doc.OK {
+		why := ""
+		if doc != nil {
+			why = doc.Error
+		}
 		if why == "" && runErr != nil {
 			why = runErr.Error()
 		}
@@ -454,6 +475,9 @@ func (b *benchRun) slowestPhases(what string, n int) string {
 // process into a fresh output, alternating.
 func (b *benchRun) micro() (map[string][]float64, error) {
 	s := b.s
+	if err := s.load(); err != nil {
+		return nil, err
+	}
 	s.prog.Begin(fmt.Sprintf("module micro-benchmarks (%d runs each)", s.o.Runs))
 	home, ctl := s.home, filepath.Join(b.dir, "controller")
 	tmp := filepath.Join(b.dir, "micro")
