@@ -49,6 +49,10 @@ func TestParseCommands(t *testing.T) {
 		{"teardown", []string{"teardown", "--yes", "--delete-data"}, &Options{Command: "teardown", Yes: true, DeleteData: true}},
 		{"teardown -y", []string{"teardown", "-y"}, &Options{Command: "teardown", Yes: true}},
 		{"plan", []string{"plan", "--limit", "peer"}, &Options{Command: "plan", Limit: "peer"}},
+		{"migrate", []string{"migrate", "--json"}, &Options{Command: "migrate", JSON: true}},
+		{"migrate --abort", []string{"migrate", "--abort", "-y"}, &Options{Command: "migrate", Abort: true, Yes: true}},
+		{"backup", []string{"backup"}, &Options{Command: "backup", BackupName: "ordering"}},
+		{"restore a named backup", []string{"restore", "--name", "raft-migration", "--yes"}, &Options{Command: "restore", BackupName: "raft-migration", Yes: true}},
 		{"check", []string{"check", "-e", "kafka_min_insync_replicas=3"}, &Options{Command: "check", ExtraVars: []string{"kafka_min_insync_replicas=3"}}},
 		{"extra vars with a comma", []string{"check", "-e", `{"chaincode_policy": "OR('A.peer','B.peer')"}`},
 			&Options{Command: "check", ExtraVars: []string{`{"chaincode_policy": "OR('A.peer','B.peer')"}`}}},
@@ -332,5 +336,30 @@ func TestFindCollection(t *testing.T) {
 	}
 	if env := ChildEnv(coll, true); len(env) != 0 {
 		t.Errorf("ChildEnv for an installed collection = %v, want the user's own environment", env)
+	}
+}
+
+// Restoring a backup replaces the ordering service's data: it asks first,
+// and an archive name must be a plain file name. Nothing runs either way
+// (fakeHome's ansible-playbook exits 99 when reached).
+func TestRestoreAndAbortAskFirst(t *testing.T) {
+	home := fakeHome(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"restore answered no", []string{"restore", "--home", home}, report.ExitCancelled, "restore cancelled: not confirmed"},
+		{"abort answered no", []string{"migrate", "--abort", "--home", home}, report.ExitCancelled, "abort cancelled: not confirmed"},
+		{"restore of a path", []string{"restore", "--home", home, "--name", "../etc", "--yes"}, report.ExitUsage, `--name "../etc"`},
+		{"backup of a path", []string{"backup", "--home", home, "--name", "a/b"}, report.ExitUsage, `--name "a/b"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := runCmd(t, "n\n", tc.args...)
+			if code != tc.code || !strings.Contains(out+errs, tc.want) {
+				t.Errorf("exit %d (want %d), output lacks %q:\n%s\n%s", code, tc.code, tc.want, out, errs)
+			}
+		})
 	}
 }

@@ -44,6 +44,9 @@ type Options struct {
 	Duration     time.Duration
 	Concurrency  string
 	BatchTimeout string
+	// migrate, backup, restore
+	Abort      bool
+	BackupName string
 }
 
 // Runner runs a parsed command and returns its exit code.
@@ -200,6 +203,39 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 				}),
 				HideHelpCommand: true,
 				Action:          action("bench"),
+			},
+			{
+				Name:      "migrate",
+				UsageText: "fabrun migrate [options]",
+				Usage:     "move the ordering service from Kafka to Raft on every channel (migrate-raft.yml); re-run to resume",
+				Flags: flags(commonFlags(o), []cli.Flag{
+					&cli.BoolFlag{Name: "check", Aliases: []string{"C"}, Usage: "check mode: report what would change", Destination: &o.Check},
+					&cli.BoolFlag{Name: "abort", Usage: "before the channels left maintenance: restore the migration's backup, back to Kafka in normal state", Destination: &o.Abort},
+					&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask before --abort restores the backup", Destination: &o.Yes},
+				}),
+				HideHelpCommand: true,
+				Action:          action("migrate"),
+			},
+			{
+				Name:      "backup",
+				UsageText: "fabrun backup [options]",
+				Usage:     "stop the orderers, Kafka and ZooKeeper, archive their data on each host, start them again (backup.yml)",
+				Flags: flags(commonFlags(o), []cli.Flag{
+					&cli.StringFlag{Name: "name", Value: "ordering", Usage: "archive `NAME` (fabrun_home/backup/NAME.tar.gz on each host)", Destination: &o.BackupName},
+				}),
+				HideHelpCommand: true,
+				Action:          action("backup"),
+			},
+			{
+				Name:      "restore",
+				UsageText: "fabrun restore [options]",
+				Usage:     "stop the orderers, Kafka and ZooKeeper, put back a backup's data, start them again (restore.yml)",
+				Flags: flags(commonFlags(o), []cli.Flag{
+					&cli.StringFlag{Name: "name", Value: "ordering", Usage: "archive `NAME` to restore", Destination: &o.BackupName},
+					&cli.BoolFlag{Name: "yes", Aliases: []string{"y"}, Usage: "do not ask before replacing the data", Destination: &o.Yes},
+				}),
+				HideHelpCommand: true,
+				Action:          action("restore"),
 			},
 			{
 				Name:            "check",

@@ -119,6 +119,12 @@ func (s *session) run() int {
 		return s.check()
 	case "bench":
 		return s.benchCmd()
+	case "migrate":
+		return s.migrateCmd()
+	case "backup":
+		return s.backupCmd()
+	case "restore":
+		return s.restoreCmd()
 	}
 	return s.fail(report.ExitUsage, "unknown command %q", s.o.Command)
 }
