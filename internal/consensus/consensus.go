@@ -164,7 +164,7 @@ func Run(ctx *module.Context) (module.Result, error) {
 	// nodes; a wrong certificate or port then leaves the channel inactive.
 	if !bytesEqual(cur.Metadata, want.Metadata) {
 		for i, cs := range consenters {
-			if err := checkLive(i, cs, a.OrdererTLSCA); err != nil {
+			if err := checkLive(i, cs, a); err != nil {
 				return module.Result{}, err
 			}
 		}
@@ -262,17 +262,26 @@ func readCert(option, path string) (*x509.Certificate, error) {
 // checkLive connects to the consenter's host and port and compares the TLS
 // certificate the orderer there presents with server_tls_cert; the client
 // certificate must be one the orderers' TLS CA issued for client use.
-func checkLive(i int, cs forderer.Consenter, caFile string) error {
+// With client_tls_cert (mutual TLS on the orderers) the check presents it.
+func checkLive(i int, cs forderer.Consenter, a Args) error {
 	name := fmt.Sprintf("consenters[%d] (%s:%d)", i, cs.Address.Host, cs.Address.Port)
-	caPEM, err := os.ReadFile(caFile)
+	caPEM, err := os.ReadFile(a.OrdererTLSCA)
 	if err != nil {
 		return fmt.Errorf("orderer_tls_ca: %v", err)
 	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(caPEM)
+	cfg := &tls.Config{RootCAs: roots, ServerName: cs.Address.Host, MinVersion: tls.VersionTLS12}
+	if a.ClientTLSCert != "" {
+		pair, err := tls.LoadX509KeyPair(a.ClientTLSCert, a.ClientTLSKey)
+		if err != nil {
+			// The key's content never shows: only the files are named.
+			return fmt.Errorf("client_tls_cert %s, client_tls_key %s: not a certificate and its key", a.ClientTLSCert, a.ClientTLSKey)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
 	addr := net.JoinHostPort(cs.Address.Host, strconv.Itoa(cs.Address.Port))
-	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr,
-		&tls.Config{RootCAs: roots, ServerName: cs.Address.Host, MinVersion: tls.VersionTLS12})
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: 10 * time.Second}, "tcp", addr, cfg)
 	if err != nil {
 		return fmt.Errorf("%s: no orderer answers TLS there with a certificate from orderer_tls_ca for host %s: %v", name, cs.Address.Host, err)
 	}
