@@ -23,11 +23,11 @@ type migratePhase struct {
 // Leaving the system channel (Fabric 3.x needs it) goes after the
 // migration: append {"off the system channel", "remove-system-channel.yml"}.
 var migratePhases = []migratePhase{
-	{Name: "Kafka to Raft", Playbook: "migrate-raft.yml"},
+	{Name: "Kafka to Raft", Playbook: "migrate_raft.yml"},
 }
 
 // migrateAbort undoes a migration that has not left maintenance yet.
-var migrateAbort = migratePhase{Name: "abort: back to Kafka", Playbook: "migrate-raft-abort.yml"}
+var migrateAbort = migratePhase{Name: "abort: back to Kafka", Playbook: "migrate_raft_abort.yml"}
 
 // backupNameRE is what a --name may be: it becomes a file name on every host.
 var backupNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
