@@ -107,6 +107,9 @@ func checked(_ *module.Context, a Args) (module.Result, error) {
 		return module.Result{}, err
 	}
 	msg := "in sync with the last full run"
+	if reasons == nil {
+		reasons = []string{} // a list, never null, for the playbook
+	}
 	if len(reasons) > 0 {
 		msg = reasons[0]
 	}
