@@ -375,3 +375,17 @@ func ShortError(err error) string {
 	}
 	return strings.ReplaceAll(s, "\n", " ")
 }
+
+// ConsensusType is the ordering consensus type (kafka, etcdraft, ...) of a
+// channel configuration.
+func ConsensusType(config *common.Config) (string, error) {
+	v := config.GetChannelGroup().GetGroups()["Orderer"].GetValues()["ConsensusType"]
+	if v == nil {
+		return "", fmt.Errorf("the config has no Orderer ConsensusType value")
+	}
+	ct := &ab.ConsensusType{}
+	if err := proto.Unmarshal(v.Value, ct); err != nil {
+		return "", fmt.Errorf("bad ConsensusType value: %v", err)
+	}
+	return ct.Type, nil
+}

@@ -55,6 +55,8 @@ func explainImpact(nodes []Node, topo *inventory.Topology, o Options) {
 			default:
 				n.Affects = fmt.Sprintf("channel %s orders with fewer in-sync replicas than wanted; below min.insync.replicas its orderers refuse transactions", n.Name)
 			}
+		case "raft":
+			n.Affects = fmt.Sprintf("channel %s orders nothing until a majority of its consenters is up and elects a leader", n.Name)
 		case "orderer":
 			up, _ := healthy("orderer", nil)
 			if len(up) > 0 {

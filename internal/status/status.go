@@ -1,6 +1,8 @@
 // Package status reports each node's health without Ansible: ZooKeeper's
 // mode through the `srvr` four-letter command, Kafka's registered brokers
-// and the channel topics' in-sync replicas read from ZooKeeper, the
+// and the channel topics' in-sync replicas read from ZooKeeper, each
+// etcdraft channel's Raft leader and cluster size from the orderers'
+// metrics, the
 // orderers' and peers' /healthz over TLS with their org's TLS CA, and each
 // peer's block height.
 package status
@@ -28,7 +30,7 @@ import (
 
 // Node is one component's health.
 type Node struct {
-	// Kind is zookeeper, kafka, topic, orderer or peer.
+	// Kind is zookeeper, kafka, topic, raft (an etcdraft channel), orderer or peer.
 	Kind     string `json:"kind"`
 	Name     string `json:"name"`
 	Host     string `json:"host,omitempty"`
@@ -80,6 +82,10 @@ type Options struct {
 	// Backbone is the client TLS config towards ZooKeeper (TLS only, a
 	// certificate from the backbone CA required); default BackboneTLS(topo).
 	Backbone *tls.Config
+	// Consensus, if set, reads the application channel's consensus type
+	// from its config: etcdraft channels (Topics among them) are reported
+	// with their Raft leader and cluster size instead of Kafka topics.
+	Consensus Consensus
 }
 
 // BackboneTLS is the controller's TLS identity towards the ordering
@@ -130,7 +136,15 @@ func Collect(ctx context.Context, topo *inventory.Topology, o Options) *Report {
 		z := z
 		run(func() { add(checkZooKeeper(ctx, z, o.Timeout, o.Backbone, backboneErr)) })
 	}
-	run(func() { add(checkKafka(ctx, topo, o, backboneErr)...) })
+	run(func() {
+		// Raft leaders and cluster sizes for the etcdraft channels, Kafka
+		// topics for the others.
+		raft, topics := raftChannels(ctx, topo, o)
+		add(raft...)
+		ko := o
+		ko.Topics = topics
+		add(checkKafka(ctx, topo, ko, backboneErr)...)
+	})
 	for _, ord := range topo.Orderers {
 		ord := ord
 		run(func() {
@@ -161,7 +175,7 @@ func Collect(ctx context.Context, topo *inventory.Topology, o Options) *Report {
 // sortNodes orders by kind (zookeeper, kafka, topic, orderer, peer) and
 // then as the inventory lists them.
 func sortNodes(nodes []Node, topo *inventory.Topology) {
-	kind := map[string]int{"zookeeper": 0, "kafka": 1, "topic": 2, "orderer": 3, "peer": 4}
+	kind := map[string]int{"zookeeper": 0, "kafka": 1, "topic": 2, "raft": 3, "orderer": 4, "peer": 5}
 	pos := map[string]int{}
 	i := 0
 	for _, z := range topo.ZooKeepers {
@@ -310,19 +324,10 @@ func TopicNodes(meta *KafkaMeta, expected []string, minInsync int) []Node {
 
 // healthz fills n from an operations /healthz endpoint.
 func healthz(ctx context.Context, n *Node, url, caFile string, timeout time.Duration) {
-	pool := x509.NewCertPool()
-	pem, err := os.ReadFile(caFile)
+	client, err := opsClient(caFile, timeout)
 	if err != nil {
-		n.Error = fmt.Sprintf("TLS CA: %v", err)
+		n.Error = err.Error()
 		return
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		n.Error = fmt.Sprintf("TLS CA %s: no certificate", caFile)
-		return
-	}
-	client := &http.Client{
-		Timeout:   timeout,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
 	}
 	defer client.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -358,6 +363,23 @@ func healthz(ctx context.Context, n *Node, url, caFile string, timeout time.Dura
 		reasons = append(reasons, strings.TrimSpace(string(body)))
 	}
 	n.Error = fmt.Sprintf("healthz %d: %s", resp.StatusCode, strings.Join(reasons, "; "))
+}
+
+// opsClient is an HTTPS client for operations endpoints whose
+// certificates caFile issued.
+func opsClient(caFile string, timeout time.Duration) (*http.Client, error) {
+	pool := x509.NewCertPool()
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("TLS CA: %v", err)
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("TLS CA %s: no certificate", caFile)
+	}
+	return &http.Client{
+		Timeout:   timeout,
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
+	}, nil
 }
 
 func peerHeight(ctx context.Context, n *Node, channel string, o Options) {

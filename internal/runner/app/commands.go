@@ -488,6 +488,7 @@ func (s *session) statusCmd() int {
 	} else {
 		defer net.Close()
 		opts.Heights = net
+		opts.Consensus = net
 	}
 	s.prog.Task("checking every node")
 	r := status.Collect(s.ctx, t, opts)

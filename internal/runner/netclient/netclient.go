@@ -202,6 +202,25 @@ func (n *Network) Close() {
 	n.orgs = nil
 }
 
+// ConsensusType is a channel's ordering consensus type (kafka, etcdraft),
+// from its latest config block on the orderers, read as the acting org's
+// Admin.
+func (n *Network) ConsensusType(_ context.Context, channelID string) (string, error) {
+	c, err := n.orgClient(n.org.Group)
+	if err != nil {
+		return "", err
+	}
+	block, err := c.client.ConfigBlock(channelID)
+	if err != nil {
+		return "", err
+	}
+	config, err := fabricclient.BlockConfig(block)
+	if err != nil {
+		return "", err
+	}
+	return fabricclient.ConsensusType(config)
+}
+
 // Primary is the peer that endorses invokes.
 func (n *Network) Primary() string { return n.primary }
 
