@@ -322,16 +322,20 @@ func readRecord(p string) (Record, error) {
 }
 
 // writeRecord replaces the stamp atomically (0600: it lists the key files'
-// checksums, nothing secret, but it is nobody else's business).
+// checksums, nothing secret, but it is nobody else's business). Its
+// directory and file get the owner of the directory above (fabrun_home/run,
+// the service user's under systemd), as the service role's recursive chown
+// of fabrun_home would set them: a later full run then changes nothing.
 func writeRecord(p string, rec Record) error {
 	b, err := json.Marshal(rec)
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	dir := filepath.Dir(p)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".host-state-*")
+	tmp, err := os.CreateTemp(dir, ".host-state-*")
 	if err != nil {
 		return err
 	}
@@ -342,6 +346,15 @@ func writeRecord(p string, rec Record) error {
 	}
 	if err := tmp.Close(); err != nil {
 		return err
+	}
+	if fi, err := os.Stat(filepath.Dir(dir)); err == nil {
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+			for _, q := range []string{dir, tmp.Name()} {
+				if err := os.Lchown(q, int(st.Uid), int(st.Gid)); err != nil && !errors.Is(err, fs.ErrPermission) {
+					return err
+				}
+			}
+		}
 	}
 	return os.Rename(tmp.Name(), p)
 }
