@@ -21,9 +21,9 @@ import (
 // (tests/testdata/inventory-raft: fabric_orderer_type etcdraft, no ZooKeeper
 // or Kafka, three orderers, one peer per org), verifies it, finds one Raft
 // leader per channel, takes it off the system channel
-// (playbooks/remove-system-channel.yml), shows the application channel
+// (playbooks/remove_system_channel.yml), shows the application channel
 // still moves value, creates a new channel by joining the orderers and then
-// the peers (playbooks/join-channel.yml), re-runs site.yml (changed=0) and
+// the peers (playbooks/join_channel.yml), re-runs site.yml (changed=0) and
 // tears it down.
 func TestRaftNative(t *testing.T) {
 	tier(t, "network")
@@ -75,7 +75,7 @@ func TestRaftNative(t *testing.T) {
 	net.oneLeader(t, "system-channel", "mychannel")
 	net.status(t, "system-channel", "mychannel")
 
-	step("remove-system-channel.yml", "playbooks/remove-system-channel.yml")
+	step("remove_system_channel.yml", "playbooks/remove_system_channel.yml")
 	for _, o := range net.orderers {
 		l := net.channels(t, o)
 		if l.SystemChannel != nil || !slices.Equal(l.Names(), []string{"mychannel"}) {
@@ -85,8 +85,8 @@ func TestRaftNative(t *testing.T) {
 			t.Errorf("orderer %s still boots from a file after the system channel's removal", o)
 		}
 	}
-	again := step("remove-system-channel.yml again", "playbooks/remove-system-channel.yml")
-	net.unchanged(t, "remove-system-channel.yml again", again)
+	again := step("remove_system_channel.yml again", "playbooks/remove_system_channel.yml")
+	net.unchanged(t, "remove_system_channel.yml again", again)
 	// The application channel keeps ordering: value moves again.
 	verify = step("verify.yml off the system channel", "playbooks/verify.yml")
 	if !strings.Contains(verify.Stdout, "b = 220") {
@@ -95,7 +95,7 @@ func TestRaftNative(t *testing.T) {
 	net.oneLeader(t, "mychannel")
 	net.status(t, "mychannel")
 
-	join := step("join-channel.yml", "playbooks/join-channel.yml", "-e", "join_channel=newchannel")
+	join := step("join_channel.yml", "playbooks/join_channel.yml", "-e", "join_channel=newchannel")
 	for _, o := range net.orderers {
 		l := net.channels(t, o)
 		if !slices.Contains(l.Names(), "newchannel") {
@@ -103,11 +103,11 @@ func TestRaftNative(t *testing.T) {
 		}
 	}
 	if !regexp.MustCompile(`peer .* joined channel newchannel`).MatchString(join.Stdout) {
-		t.Logf("join-channel.yml output:\n%s", tail(join.Stdout, 40))
+		t.Logf("join_channel.yml output:\n%s", tail(join.Stdout, 40))
 	}
 	net.oneLeader(t, "newchannel")
-	joinAgain := step("join-channel.yml again", "playbooks/join-channel.yml", "-e", "join_channel=newchannel")
-	net.unchanged(t, "join-channel.yml again", joinAgain)
+	joinAgain := step("join_channel.yml again", "playbooks/join_channel.yml", "-e", "join_channel=newchannel")
+	net.unchanged(t, "join_channel.yml again", joinAgain)
 
 	siteAgain := step("site.yml again", "playbooks/site.yml")
 	net.unchanged(t, "site.yml again", siteAgain)

@@ -158,7 +158,7 @@ func joined(ctx *module.Context, a Args) (module.Result, error) {
 	}
 	if l.SystemChannel != nil {
 		// Fabric refuses it too ("cannot join: system channel exists"); say why.
-		return module.Result{}, fmt.Errorf("orderer %s still has the system channel %s: channels are joined only once it is removed (playbooks/remove-system-channel.yml)", a.AdminAddress, l.SystemChannel.Name)
+		return module.Result{}, fmt.Errorf("orderer %s still has the system channel %s: channels are joined only once it is removed (playbooks/remove_system_channel.yml)", a.AdminAddress, l.SystemChannel.Name)
 	}
 	after := l
 	after.Channels = append(slices.Clone(l.Channels), ChannelRef{Name: a.ChannelID})

@@ -21,7 +21,9 @@ type migratePhase struct {
 // migratePhases is what `fabrun migrate` runs, in order. Every playbook
 // detects what is already done, so the whole list is re-run to resume.
 // Leaving the system channel (Fabric 3.x needs it) goes after the
-// migration: append {"off the system channel", "remove-system-channel.yml"}.
+// migration: append {"off the system channel", "remove_system_channel.yml"}
+// (it asserts fabric_orderer_type etcdraft: pass it as an extra var while
+// the inventory still says kafka).
 var migratePhases = []migratePhase{
 	{Name: "Kafka to Raft", Playbook: "migrate_raft.yml"},
 }
