@@ -53,6 +53,9 @@ func TestRaftNative(t *testing.T) {
 	step := func(name, pb string, extra ...string) CmdResult {
 		t.Helper()
 		r, d := ansibleMustPlaybook(t, append([]string{"-i", net.inventory, pb, "-e", "@" + vars}, extra...)...)
+		for _, seen := times[name]; seen; _, seen = times[name] {
+			name += " again"
+		}
 		times[name] = d
 		return r
 	}
@@ -75,42 +78,23 @@ func TestRaftNative(t *testing.T) {
 	net.oneLeader(t, "system-channel", "mychannel")
 	net.status(t, "system-channel", "mychannel")
 
-	step("remove_system_channel.yml", "playbooks/remove_system_channel.yml")
+	offSystemChannel(t, func(pb string, extra ...string) CmdResult { return step(pb, "playbooks/"+pb+".yml", extra...) },
+		filepath.Join(dir, "controller/crypto"), []string{"127.0.196.1:7053", "127.0.196.2:7053", "127.0.196.3:7053"}, "mychannel")
 	for _, o := range net.orderers {
-		l := net.channels(t, o)
-		if l.SystemChannel != nil || !slices.Equal(l.Names(), []string{"mychannel"}) {
-			t.Errorf("orderer %s lists system channel %v and channels %v, want only mychannel", o, l.SystemChannel, l.Names())
-		}
 		if conf := net.ordererConf(t, o); !strings.Contains(conf, "BootstrapMethod: none") {
 			t.Errorf("orderer %s still boots from a file after the system channel's removal", o)
 		}
 	}
-	again := step("remove_system_channel.yml again", "playbooks/remove_system_channel.yml")
-	net.unchanged(t, "remove_system_channel.yml again", again)
 	// The application channel keeps ordering: value moves again.
 	verify = step("verify.yml off the system channel", "playbooks/verify.yml")
 	if !strings.Contains(verify.Stdout, "b = 220") {
 		t.Errorf("verify.yml off the system channel did not move b to 220:\n%s", tail(verify.Stdout, 60))
 	}
-	net.oneLeader(t, "mychannel")
+	net.oneLeader(t, "mychannel", "newchannel")
 	net.status(t, "mychannel")
 
-	join := step("join_channel.yml", "playbooks/join_channel.yml", "-e", "join_channel=newchannel")
-	for _, o := range net.orderers {
-		l := net.channels(t, o)
-		if !slices.Contains(l.Names(), "newchannel") {
-			t.Errorf("orderer %s lists %v, want newchannel among them", o, l.Names())
-		}
-	}
-	if !regexp.MustCompile(`peer .* joined channel newchannel`).MatchString(join.Stdout) {
-		t.Logf("join_channel.yml output:\n%s", tail(join.Stdout, 40))
-	}
-	net.oneLeader(t, "newchannel")
-	joinAgain := step("join_channel.yml again", "playbooks/join_channel.yml", "-e", "join_channel=newchannel")
-	net.unchanged(t, "join_channel.yml again", joinAgain)
-
 	siteAgain := step("site.yml again", "playbooks/site.yml")
-	net.unchanged(t, "site.yml again", siteAgain)
+	raftUnchanged(t, "site.yml again", siteAgain)
 
 	step("teardown.yml", "playbooks/teardown.yml", "-e", "teardown_delete_data=true")
 	if left := procsMatching(hostsDir + "/"); len(left) > 0 {
@@ -124,30 +108,76 @@ func TestRaftNative(t *testing.T) {
 	t.Logf("%-36s %s", "total", total)
 }
 
+// offSystemChannel takes a running etcdraft network off its system channel
+// and checks each step on every orderer's admin endpoint (admins,
+// host:port): remove_system_channel.yml leaves every orderer without the
+// system channel and with appChannel, a second run changes nothing, and
+// join_channel.yml creates channel newchannel by joining every orderer and
+// then every peer (again: no change). play runs a playbook by its name
+// (remove_system_channel, join_channel) with extra arguments and fails the
+// test when it fails. TestRaftNative calls it on its Raft-native network;
+// after playbooks/migrate_raft.yml, the seed network (TestNetworkEndToEnd)
+// can too, with a play that adds -e fabric_orderer_type=etcdraft while the
+// inventory still says kafka. cryptoDir is fabrun_workdir/crypto.
+func offSystemChannel(t *testing.T, play func(pb string, extra ...string) CmdResult, cryptoDir string, admins []string, appChannel string) {
+	t.Helper()
+	list := func(admin string) participation.ChannelList {
+		t.Helper()
+		org := filepath.Join(cryptoDir, "ordererOrganizations/example.com")
+		c, err := participation.New(admin, participation.TLS{CA: filepath.Join(org, "tlsca/tlsca.example.com-cert.pem"),
+			Cert: filepath.Join(org, "users/Admin@example.com/tls/client.crt"), Key: filepath.Join(org, "users/Admin@example.com/tls/client.key")}, 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		l, err := c.List()
+		if err != nil {
+			t.Fatalf("listing the channels of orderer %s: %v", admin, err)
+		}
+		return l
+	}
+	play("remove_system_channel")
+	for _, a := range admins {
+		if l := list(a); l.SystemChannel != nil || !slices.Equal(l.Names(), []string{appChannel}) {
+			t.Errorf("orderer %s lists system channel %v and channels %v, want only %s", a, l.SystemChannel, l.Names(), appChannel)
+		}
+	}
+	raftUnchanged(t, "remove_system_channel.yml again", play("remove_system_channel"))
+
+	join := play("join_channel", "-e", "join_channel=newchannel")
+	for _, a := range admins {
+		if l := list(a); !slices.Equal(l.Names(), []string{appChannel, "newchannel"}) {
+			t.Errorf("orderer %s lists %v, want %s and newchannel", a, l.Names(), appChannel)
+		}
+	}
+	changed := 0
+	for _, c := range ansibleRecap(t, join.Stdout) {
+		changed += c["changed"]
+	}
+	if changed < len(admins) {
+		t.Errorf("join_channel.yml changed %d things, want at least the %d orderers' joins:\n%s", changed, len(admins), tail(join.Stdout, 60))
+	}
+	raftUnchanged(t, "join_channel.yml again", play("join_channel", "-e", "join_channel=newchannel"))
+}
+
+// raftUnchanged fails when a playbook run changed anything.
+func raftUnchanged(t *testing.T, what string, r CmdResult) {
+	t.Helper()
+	for host, c := range ansibleRecap(t, r.Stdout) {
+		if c["changed"] != 0 || c["failed"] != 0 {
+			t.Errorf("%s: %s changed=%d failed=%d, want 0:\n%s", what, host, c["changed"], c["failed"], tail(r.Stdout, 80))
+		}
+	}
+}
+
 // raftNet is TestRaftNative's deployment.
 type raftNet struct {
 	dir, hostsDir, inventory, vars string
 	orderers                       []string // addresses (ansible_host)
 }
 
-func (n raftNet) crypto(rel string) string {
+func (n raftNet) crypto(rel string) string { // the orderer org's material
 	return filepath.Join(n.dir, "controller/crypto/ordererOrganizations/example.com", rel)
-}
-
-// channels lists an orderer's channels through its admin endpoint.
-func (n raftNet) channels(t *testing.T, addr string) participation.ChannelList {
-	t.Helper()
-	c, err := participation.New(addr+":7053", participation.TLS{CA: n.crypto("tlsca/tlsca.example.com-cert.pem"),
-		Cert: n.crypto("users/Admin@example.com/tls/client.crt"), Key: n.crypto("users/Admin@example.com/tls/client.key")}, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	l, err := c.List()
-	if err != nil {
-		t.Fatalf("listing the channels of orderer %s: %v", addr, err)
-	}
-	return l
 }
 
 // ordererConf is the orderer.yaml of the orderer at addr.
@@ -183,16 +213,6 @@ func (n raftNet) status(t *testing.T, channels ...string) {
 	slices.Sort(channels)
 	if !slices.Equal(raft, channels) {
 		t.Errorf("fabrun status shows Raft channels %v, want %v", raft, channels)
-	}
-}
-
-// unchanged fails when a playbook run changed anything.
-func (n raftNet) unchanged(t *testing.T, what string, r CmdResult) {
-	t.Helper()
-	for host, c := range ansibleRecap(t, r.Stdout) {
-		if c["changed"] != 0 || c["failed"] != 0 {
-			t.Errorf("%s: %s changed=%d failed=%d, want 0:\n%s", what, host, c["changed"], c["failed"], tail(r.Stdout, 80))
-		}
 	}
 }
 
