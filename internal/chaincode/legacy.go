@@ -19,29 +19,46 @@ import (
 	"github.com/fabrun/fabrun/internal/module"
 )
 
+// installed packages the chaincode only when the peer lacks this name and
+// version: packaging compresses the whole source tree and the executable
+// (seconds of CPU per peer), which a run with nothing to install skips.
 func installed(ctx *module.Context, a Args) (module.Result, error) {
-	s, pkg, err := openPackage(a)
+	if _, err := checkGoSource(a.Path); err != nil {
+		return module.Result{}, err
+	}
+	if a.Binary != "" {
+		if err := checkPrebuilt(a.Binary); err != nil {
+			return module.Result{}, err
+		}
+	}
+	s, err := open(a, false, false)
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer s.Close()
-	if a.Binary != "" {
-		if err := pkg.AddPrebuilt(a.Binary); err != nil {
-			return module.Result{}, err
-		}
-	}
 	have, err := s.rc.QueryInstalledChaincodes(s.mainPeer(), s.timeout())
 	if err != nil {
 		return module.Result{}, s.peerErr("listing installed chaincodes", err)
 	}
 	list := installedList(have)
-	data := map[string]any{"name": a.Name, "version": a.Version, "cc_path": pkg.Path, "peer": a.Peer,
-		"package_bytes": len(pkg.Code), "prebuilt": a.Binary != "", "installed_chaincodes": list}
+	data := map[string]any{"name": a.Name, "version": a.Version, "peer": a.Peer,
+		"prebuilt": a.Binary != "", "installed_chaincodes": list}
 	for _, cc := range have.GetChaincodes() {
 		if cc.Name == a.Name && cc.Version == a.Version {
+			data["cc_path"] = cc.Path
 			return module.Result{Data: data, Msg: fmt.Sprintf("chaincode %s %s is already installed on peer %s", a.Name, a.Version, a.Peer)}, nil
 		}
 	}
+	pkg, err := PackageGo(a.Path, labelFor(a))
+	if err != nil {
+		return module.Result{}, err
+	}
+	if a.Binary != "" {
+		if err := pkg.AddPrebuilt(a.Binary); err != nil {
+			return module.Result{}, err
+		}
+	}
+	data["cc_path"], data["package_bytes"] = pkg.Path, len(pkg.Code)
 	after, diff := installDiff(list, a.Name+" "+a.Version, "chaincodes", a.Peer)
 	if ctx.CheckMode() {
 		data["installed_chaincodes"] = after

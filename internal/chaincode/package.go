@@ -42,19 +42,9 @@ var packMu sync.Mutex
 // module root with every file (vendor/ included) under src/, or a GOPATH
 // package with its dependencies. It needs the go tool on PATH.
 func PackageGo(dir, label string) (*Package, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := checkGoSource(dir)
 	if err != nil {
-		return nil, fmt.Errorf("path: %v", err)
-	}
-	st, err := os.Stat(abs)
-	if err != nil {
-		return nil, fmt.Errorf("path: %v", err)
-	}
-	if !st.IsDir() {
-		return nil, fmt.Errorf("path %s is not a directory", abs)
-	}
-	if goFiles, _ := filepath.Glob(filepath.Join(abs, "*.go")); len(goFiles) == 0 {
-		return nil, fmt.Errorf("path %s holds no Go files", abs)
+		return nil, err
 	}
 	if _, err := exec.LookPath("go"); err != nil {
 		return nil, fmt.Errorf("packaging Go chaincode needs the go tool on PATH where the module runs: %v", err)
@@ -79,6 +69,26 @@ func PackageGo(dir, label string) (*Package, error) {
 	}
 	p.Path = md.Path
 	return p, nil
+}
+
+// checkGoSource returns the absolute path of dir when it is a directory
+// holding Go files: what PackageGo needs, checked without packaging.
+func checkGoSource(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("path: %v", err)
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("path: %v", err)
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("path %s is not a directory", abs)
+	}
+	if goFiles, _ := filepath.Glob(filepath.Join(abs, "*.go")); len(goFiles) == 0 {
+		return "", fmt.Errorf("path %s holds no Go files", abs)
+	}
+	return abs, nil
 }
 
 func untarGz(b []byte) (map[string][]byte, error) {
@@ -129,12 +139,12 @@ const PrebuiltSumName = PrebuiltName + ".sha256"
 // the package: the package is still the chaincode's, and a builder without
 // the prebuilt support compiles it as before.
 func (p *Package) AddPrebuilt(path string) error {
+	if err := checkPrebuilt(path); err != nil {
+		return err
+	}
 	bin, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("binary: %v", err)
-	}
-	if !bytes.HasPrefix(bin, []byte("\x7fELF")) {
-		return fmt.Errorf("binary %s is not an ELF executable (build it with GOOS=linux for the peers)", path)
 	}
 	gz, err := gzip.NewReader(bytes.NewReader(p.Code))
 	if err != nil {
@@ -185,5 +195,20 @@ func (p *Package) AddPrebuilt(path string) error {
 		return err
 	}
 	p.Code = out.Bytes()
+	return nil
+}
+
+// checkPrebuilt fails unless path is a readable ELF executable: what
+// AddPrebuilt needs, checked from the first bytes only.
+func checkPrebuilt(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("binary: %v", err)
+	}
+	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(f, magic); err != nil || !bytes.Equal(magic, []byte("\x7fELF")) {
+		return fmt.Errorf("binary %s is not an ELF executable (build it with GOOS=linux for the peers)", path)
+	}
 	return nil
 }
