@@ -164,7 +164,7 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 			{
 				Name:            "status",
 				UsageText:       "fabrun status [options]",
-				Usage:           "each node's health: ZooKeeper mode, Kafka brokers and topics, orderer and peer healthz, block heights",
+				Usage:           "each node's health: ZooKeeper mode, Kafka brokers and topics or Raft leaders, orderer and peer healthz, block heights",
 				Flags:           commonFlags(o),
 				HideHelpCommand: true,
 				Action:          action("status"),
