@@ -1,11 +1,14 @@
 package tests
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,5 +70,74 @@ func TestChaincodeBuilderPrebuiltRefused(t *testing.T) {
 				t.Error("a refused executable was installed as bld/chaincode")
 			}
 		})
+	}
+}
+
+// checkPeersRunPrebuiltChaincode checks, on a network the chaincode role
+// deployed with its defaults (hosts under hostsDir, the controller's build
+// of the chaincode bin: fabrun_workdir/chaincode/mycc-1.0), that the
+// chaincode was compiled once, on the controller: no peer has Go in its environment (no GOROOT, GOCACHE or
+// FABRUN_GO, this machine's Go not on its PATH), every peer's builder
+// installed the prebuilt executable and compiled nothing, and every running
+// chaincode process is that executable, byte for byte.
+func checkPeersRunPrebuiltChaincode(t *testing.T, hostsDir, bin string) {
+	t.Helper()
+	want, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatalf("the controller's build of mycc: %v", err)
+	}
+	goBin := filepath.Dir(chaincodeGoTool(t))
+	peers := 0
+	for _, p := range procsMatching(hostsDir + "/") {
+		if !strings.HasSuffix(p.Cmdline, "/bin/peer node start") {
+			continue
+		}
+		peers++
+		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID))
+		if err != nil {
+			t.Fatalf("peer %d: %v", p.PID, err)
+		}
+		for _, kv := range strings.Split(string(environ), "\x00") {
+			k, v, _ := strings.Cut(kv, "=")
+			switch {
+			case k == "GOROOT" || k == "GOCACHE" || k == "FABRUN_GO":
+				t.Errorf("%s has %s in its environment: peers should need no Go", p.Cmdline, kv)
+			case k == "PATH" && slices.Contains(filepath.SplitList(v), goBin):
+				t.Errorf("%s has Go (%s) on its PATH %s: peers should need no Go", p.Cmdline, goBin, v)
+			}
+		}
+	}
+	if peers != 4 {
+		t.Errorf("%d peer processes under %s, want 4", peers, hostsDir)
+	}
+	logs, _ := filepath.Glob(filepath.Join(hostsDir, "*", "log", "peer.log"))
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), "installed the prebuilt") {
+			t.Errorf("%s: the builder never installed the prebuilt chaincode", f)
+		}
+		if strings.Contains(string(b), "fabrun golang builder: go version") {
+			t.Errorf("%s: the builder compiled chaincode on the peer", f)
+		}
+	}
+	if len(logs) != 4 {
+		t.Errorf("peer logs %v, want 4", logs)
+	}
+	running := 0
+	for _, p := range procsMatching(hostsDir + "/") {
+		if !strings.Contains(p.Cmdline, "/bld/chaincode -peer.address=") {
+			continue
+		}
+		running++
+		got, err := os.ReadFile(fmt.Sprintf("/proc/%d/exe", p.PID))
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("chaincode process %d (%s) does not run the controller's %s (%v)", p.PID, p.Cmdline, bin, err)
+		}
+	}
+	if running == 0 {
+		t.Errorf("no chaincode process under %s", hostsDir)
 	}
 }

@@ -350,6 +350,10 @@ func TestNetworkEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("peers run the chaincode compiled once on the controller, without Go", func(t *testing.T) {
+		checkPeersRunPrebuiltChaincode(t, hostsDir, filepath.Join(workdir, "chaincode", "mycc-1.0"))
+	})
+
 	t.Run("second site.yml changes and restarts nothing", func(t *testing.T) {
 		before := networkPIDs(hostsDir)
 		r, d := play(t, "site")
