@@ -200,13 +200,16 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			n := fmt.Sprintf(" (%d/%d)", i+1, s.o.Runs)
 			// A cold deploy compiles the chaincode, and Go's standard library
 			// with it, into an empty cache; the warm one finds it all there.
-			if err := os.RemoveAll(b.gocache); err != nil {
+			if err := b.fromNothing(b.gocache); err != nil {
 				return err
 			}
 			if err := step(cold+n, "deploy"); err != nil {
 				return err
 			}
 			if err := step(teardown+n, "teardown", "--delete-data", "--yes"); err != nil {
+				return err
+			}
+			if err := b.fromNothing(); err != nil {
 				return err
 			}
 			if err := step(warm+n, "deploy"); err != nil {
@@ -296,6 +299,9 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 	if err := step(teardown+" (batch)", "teardown", "--delete-data", "--yes"); err != nil {
 		return s.fail(report.ExitDeploy, "bench: %v", err)
 	}
+	if err := b.fromNothing(); err != nil {
+		return s.fail(report.ExitDeploy, "bench: %v", err)
+	}
 	changedDeploy := "deploy from nothing, warm Go cache, BatchTimeout " + s.o.BatchTimeout
 	if err := step(changedDeploy+" (1/1)", "deploy", "-e", "artifacts_batch_timeout="+s.o.BatchTimeout); err != nil {
 		return s.fail(report.ExitDeploy, "bench: %v", err)
@@ -374,6 +380,19 @@ func (b *benchRun) cleanup() {
 	if err := os.RemoveAll(b.dir); err != nil {
 		b.s.println("bench: removing %s: %v", b.dir, err)
 	}
+}
+
+// fromNothing removes, once the network is stopped, what teardown
+// --delete-data keeps: every host's installed software and configuration
+// and the controller's crypto material, channel artifacts and chaincode
+// build; also each of also (the Go cache, for a cold deploy).
+func (b *benchRun) fromNothing(also ...string) error {
+	for _, d := range append([]string{filepath.Join(b.dir, "hosts"), filepath.Join(b.dir, "controller")}, also...) {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // toggleBrokerSetting changes one broker setting on benchBroker: it sets

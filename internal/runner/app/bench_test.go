@@ -58,6 +58,21 @@ func TestBenchPrepare(t *testing.T) {
 	if strings.Contains(string(all), "build/local") {
 		t.Errorf("all.yml still points into build/local:\n%s", all)
 	}
+	// fromNothing leaves the inventory and removes what teardown keeps.
+	for _, d := range []string{"hosts/server211/bin", "controller/crypto", "gocache/00"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	if err := b.fromNothing(b.gocache); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{"hosts", "controller", "gocache"} {
+		if _, err := os.Stat(filepath.Join(dir, d)); err == nil {
+			t.Errorf("fromNothing left %s", d)
+		}
+	}
+	if _, err := os.Stat(b.inv); err != nil {
+		t.Errorf("fromNothing removed the inventory: %v", err)
+	}
 	hv := filepath.Join(b.inv, "host_vars", benchBroker+".yml")
 	for i, want := range []bool{true, false, true} {
 		if err := b.toggleBrokerSetting(); err != nil {
