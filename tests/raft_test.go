@@ -228,7 +228,12 @@ func (n raftNet) oneLeader(t *testing.T, channels ...string) {
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(ca)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	// /metrics wants a client certificate: the orderer org Admin's TLS one.
+	pair, err := tls.LoadX509KeyPair(n.crypto("users/Admin@example.com/tls/client.crt"), n.crypto("users/Admin@example.com/tls/client.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}}}}
 	defer client.CloseIdleConnections()
 	for _, ch := range channels {
 		var leaders []string

@@ -143,6 +143,13 @@ func (t *Topology) OrdererTLSCA() string {
 	return filepath.Join(t.CryptoDir(), "ordererOrganizations", t.Domain, "tlsca", "tlsca."+t.Domain+"-cert.pem")
 }
 
+// OrdererAdminTLS is the orderer org Admin's TLS directory (client.crt,
+// client.key): the client the orderers' admin and operations endpoints
+// trust.
+func (t *Topology) OrdererAdminTLS() string {
+	return filepath.Join(t.CryptoDir(), "ordererOrganizations", t.Domain, "users", "Admin@"+t.Domain, "tls")
+}
+
 // OrgOf is the org a peer belongs to.
 func (t *Topology) OrgOf(p Peer) (Org, bool) {
 	for _, o := range t.Orgs {

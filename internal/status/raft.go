@@ -3,8 +3,10 @@ package status
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -61,6 +63,14 @@ func ordererMetrics(ctx context.Context, topo *inventory.Topology, timeout time.
 	if err != nil {
 		return nil
 	}
+	// /metrics wants a client certificate (Operations.TLS.ClientRootCAs):
+	// the orderer org Admin's TLS one.
+	admin := topo.OrdererAdminTLS()
+	pair, err := tls.LoadX509KeyPair(filepath.Join(admin, "client.crt"), filepath.Join(admin, "client.key"))
+	if err != nil {
+		return nil
+	}
+	client.Transport.(*http.Transport).TLSClientConfig.Certificates = []tls.Certificate{pair}
 	defer client.CloseIdleConnections()
 	out := map[string]raftGauges{}
 	for _, o := range topo.Orderers {
