@@ -113,7 +113,9 @@ func checked(_ *module.Context, a Args) (module.Result, error) {
 	if len(reasons) > 0 {
 		msg = reasons[0]
 	}
-	return module.Result{Msg: msg, Data: map[string]any{"in_sync": len(reasons) == 0, "reasons": reasons}}, nil
+	// The digest comes back so the caller keeps it for `recorded` without
+	// computing it again (templates, a controller listing).
+	return module.Result{Msg: msg, Data: map[string]any{"in_sync": len(reasons) == 0, "reasons": reasons, "digest": a.Digest}}, nil
 }
 
 // recorded writes the stamp. It is bookkeeping, not managed state, so it
