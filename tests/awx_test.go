@@ -217,7 +217,7 @@ func TestAWXSurveys(t *testing.T) {
 	surveys, extra := renderedSurveys(t)
 	root := RepoRoot(t)
 	var known strings.Builder
-	for _, f := range []string{"roles/chaincode/meta/argument_specs.yml", "roles/topology/defaults/main.yml", "playbooks/teardown.yml"} {
+	for _, f := range []string{"roles/chaincode/meta/argument_specs.yml", "roles/fabric/defaults/main.yml", "playbooks/teardown.yml"} {
 		b, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)

@@ -84,9 +84,9 @@ func badInputCases() []badInputCase {
 			want: `server213: ansible_host "peer_0!" is neither an IP address nor a host name`},
 		{name: "mistyped ip address", kind: "inventory", hostVars: map[string]string{"server213": "ansible_host: 127.0.194.300"},
 			want: `server213: ansible_host "127.0.194.300" is neither an IP address nor a host name`},
-		{name: "port out of range", kind: "inventory", hostVars: map[string]string{"server211": "peer_port: 70000"},
+		{name: "port out of range", kind: "inventory", hostVars: map[string]string{"server211": "fabric_peer_port: 70000"},
 			want: "server211: peer port 70000 is outside 1..65535"},
-		{name: "port not a number", kind: "inventory", hostVars: map[string]string{"server211": "peer_operations_port: http"},
+		{name: "port not a number", kind: "inventory", hostVars: map[string]string{"server211": "fabric_peer_operations_port: http"},
 			want: `server211: peer_operations port "http" is not a whole number`},
 		{name: "duplicate orderer name", kind: "inventory", hostVars: map[string]string{"server216": "orderer_name: orderer0"},
 			want: "server216: orderer_name orderer0 is also the name of server215"},
@@ -413,7 +413,7 @@ func badModuleArgs(t *testing.T, dir string, tc badInputCase) {
 
 // TestPreflightOncePerRun: a run that imports preflight.yml several times
 // (as site.yml does through its phases) evaluates the rules once; with
-// fabrun_preflight_done given (fabrun deploy, after its own preflight run)
+// preflight_done given (fabrun deploy, after its own preflight run)
 // not at all.
 func TestPreflightOncePerRun(t *testing.T) {
 	tier(t, "module")
@@ -426,7 +426,7 @@ func TestPreflightOncePerRun(t *testing.T) {
 	for _, tc := range []struct {
 		extra []string
 		runs  int
-	}{{nil, 1}, {[]string{"-e", "fabrun_preflight_done=true"}, 0}} {
+	}{{nil, 1}, {[]string{"-e", "preflight_done=true"}, 0}} {
 		r := AnsiblePlaybook(t, append([]string{"-i", "inventory/local", "--check", play}, tc.extra...)...)
 		if r.Err != nil {
 			t.Fatalf("%v: %v\n%s", tc.extra, r.Err, tail(r.Stdout, 30))

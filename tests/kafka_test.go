@@ -1,7 +1,7 @@
 package tests
 
 // Tests of the Kafka/ZooKeeper half of the cluster and of the shared
-// machinery (roles/service, roles/common, roles/preflight, inventories):
+// machinery (roles/service, roles/fabrun, roles/preflight, inventories):
 //
 //   TestKafkaInventoryPlacement   both inventories carry the seed's placement
 //   TestKafkaProductionRender     production files rendered, no host contacted

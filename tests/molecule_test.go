@@ -25,10 +25,10 @@ func TestMoleculeScenarios(t *testing.T) {
 		ModuleBin(t, m)
 	}
 	alone := []struct{ name, tier string }{
-		{"topology", "module"},
+		{"fabric", "module"},
 		{"artifacts", "module"},
 		{"preflight", "module"},
-		{"common", "network"},
+		{"fabrun", "network"},
 		{"service", "network"},
 	}
 	// The chain's order: each role's dependencies come before it.

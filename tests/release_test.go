@@ -139,7 +139,7 @@ func jarsOf(files map[string][]byte) []string {
 // bin/peer and bin/orderer; apache-zookeeper-3.8.4-bin.tar.gz with lib/*.jar;
 // kafka_2.13-3.9.1.tgz with libs/*.jar, here holding the project's own
 // pinned binaries and jars). The roles verify each checksum, install the
-// binaries into fabric_bin_dir, repack the jars as hosts receive them, and
+// binaries into fabrun_fabric_bin_dir, repack the jars as hosts receive them, and
 // unpack them on the host; a second run changes nothing; a wrong checksum
 // fails naming the variable and the host and replaces nothing.
 func TestReleaseDownloads(t *testing.T) {
@@ -193,7 +193,7 @@ func TestReleaseDownloads(t *testing.T) {
 		"fabrun_home":         home,
 	}
 	for _, r := range []struct{ prefix, file string }{
-		{"fabric_release", "hyperledger-fabric-linux-amd64-2.5.9.tar.gz"},
+		{"fabrun_fabric_release", "hyperledger-fabric-linux-amd64-2.5.9.tar.gz"},
 		{"zookeeper_release", "apache-zookeeper-3.8.4-bin.tar.gz"},
 		{"kafka_release", "kafka_2.13-3.9.1.tgz"},
 	} {
@@ -258,7 +258,7 @@ func TestReleaseDownloads(t *testing.T) {
 		sums[p] = sha256File(t, filepath.Join(sw, p))
 	}
 	wrong := "sha256:" + strings.Repeat("0", 64)
-	for _, prefix := range []string{"zookeeper_release", "fabric_release"} {
+	for _, prefix := range []string{"zookeeper_release", "fabrun_fabric_release"} {
 		out, _, failed := testPlaybook(t, "release.yml", args(map[string]string{prefix + "_checksum": wrong})...)
 		if failed == 0 {
 			t.Fatalf("%s_checksum wrong: the run did not fail\n%s", prefix, tail(out, 40))

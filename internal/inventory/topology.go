@@ -80,7 +80,7 @@ type Org struct {
 type Topology struct {
 	Channel      string `json:"channel"`
 	Domain       string `json:"domain"`
-	OrdererMSPID string `json:"orderer_msp_id"`
+	OrdererMSPID string `json:"fabric_orderer_msp_id"`
 	// Workdir is fabrun_workdir: crypto/ and channel-artifacts/ on the controller.
 	Workdir string `json:"workdir"`
 	// TLSClientAuth: peers and orderers require a client certificate

@@ -74,8 +74,8 @@ type KafkaFacts struct {
 // OrdererFacts are an orderer's settings.
 type OrdererFacts struct {
 	Name                   any `json:"orderer_name"`
-	Port                   any `json:"orderer_port"`
-	OperationsPort         any `json:"orderer_operations_port"`
+	Port                   any `json:"fabric_orderer_port"`
+	OperationsPort         any `json:"fabric_orderer_operations_port"`
 	KafkaReplicationFactor any `json:"orderer_kafka_replication_factor"`
 }
 
@@ -86,8 +86,8 @@ type PeerFacts struct {
 	OrgName        any    `json:"org_name"`
 	MSPID          any    `json:"org_msp_id"`
 	Domain         any    `json:"org_domain"`
-	Port           any    `json:"peer_port"`
-	OperationsPort any    `json:"peer_operations_port"`
+	Port           any    `json:"fabric_peer_port"`
+	OperationsPort any    `json:"fabric_peer_operations_port"`
 }
 
 // NetworkFacts are the network-wide settings, as the controller's plays
@@ -96,7 +96,7 @@ type NetworkFacts struct {
 	Channel           any `json:"fabric_channel"`
 	SystemChannel     any `json:"artifacts_system_channel"`
 	Domain            any `json:"fabric_domain"`
-	OrdererMSPID      any `json:"orderer_msp_id"`
+	OrdererMSPID      any `json:"fabric_orderer_msp_id"`
 	Workdir           any `json:"fabrun_workdir"`
 	OrdererType       any `json:"artifacts_orderer_type"`
 	BatchTimeout      any `json:"artifacts_batch_timeout"`

@@ -284,7 +284,7 @@ func (s *session) playbookOptions(name string, check, diff bool, extra ...string
 }
 
 // preflightDone tells a playbook that this run's preflight already ran.
-const preflightDone = "fabrun_preflight_done=true"
+const preflightDone = "preflight_done=true"
 
 // playbook runs one playbook with progress, and reports a failure.
 func (s *session) playbook(name string, check, diff bool, extra ...string) (*playbook.Result, bool) {
