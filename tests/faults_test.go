@@ -652,11 +652,38 @@ func readyPatterns(t *testing.T, tasksFile string) []string {
 	for _, task := range tasks {
 		if task.IncludeRole.TasksFrom == "ready" {
 			v := task.Vars
-			return []string{"--begin", v["service_ready_begin"], "--done", v["service_ready_done"], "--what", v["service_ready_what"]}
+			return []string{"--begin", kafkaReadyLog(t, tasksFile, v["service_ready_begin"]),
+				"--done", kafkaReadyLog(t, tasksFile, v["service_ready_done"]), "--what", v["service_ready_what"]}
 		}
 	}
 	t.Fatalf("%s does not call the service role's ready entry point", tasksFile)
 	return nil
+}
+
+// kafkaReadyLog resolves a pattern the role picks by consensus type,
+// "{{ <var>[fabric_orderer_type].<key> }}", to the role defaults' Kafka entry
+// (these cases are a Kafka network's logs); a literal pattern is itself.
+func kafkaReadyLog(t *testing.T, tasksFile, value string) string {
+	t.Helper()
+	m := regexp.MustCompile(`^\{\{ (\w+)\[fabric_orderer_type\]\.(\w+) \}\}$`).FindStringSubmatch(value)
+	if m == nil {
+		return value
+	}
+	var defaults map[string]map[string]map[string]string
+	defaultsFile := filepath.Join(filepath.Dir(filepath.Dir(tasksFile)), "defaults", "main.yml")
+	var all map[string]any
+	if err := yaml.Unmarshal(mustRead(t, defaultsFile), &all); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := yaml.Marshal(map[string]any{m[1]: all[m[1]]})
+	if err := yaml.Unmarshal(raw, &defaults); err != nil {
+		t.Fatalf("%s: %s: %v", defaultsFile, m[1], err)
+	}
+	p := defaults[m[1]]["kafka"][m[2]]
+	if p == "" {
+		t.Fatalf("%s has no %s.kafka.%s", defaultsFile, m[1], m[2])
+	}
+	return p
 }
 
 // TestEveryOrdererDown: when no orderer answers, fabric_channel's error
