@@ -80,14 +80,8 @@ func (s *session) benchCmd() int {
 // 1 from a to b) at each concurrency, one row each.
 func (s *session) benchThroughput(table *bench.Table, conc []int, label string) int {
 	s.prog.Begin("throughput: connect")
-	if err := s.load(); err != nil {
-		s.prog.End(false, "cannot read the inventory")
-		return s.fail(report.ExitPreflight, "%v", err)
-	}
-	if !s.loaded.Outcome.OK() {
-		s.prog.End(false, "inventory problems")
-		s.lines(report.PreflightLines(&s.loaded.Outcome.Report))
-		return s.fail(report.ExitPreflight, "the inventory does not describe a complete network")
+	if code, ok := s.loadNetwork(report.ExitPreflight); !ok {
+		return code
 	}
 	net, err := netclient.Open(s.loaded.Topology, netclient.Options{Org: s.o.Org, Primary: s.o.Peer,
 		Chaincode: orDefault(s.loaded.Outcome.Chaincode, "mycc"), Timeout: time.Minute})

@@ -197,6 +197,21 @@ func (s *session) logDir() string {
 	return filepath.Join(os.TempDir(), "fabrun-log")
 }
 
+// loadNetwork reads the inventory for a command that talks to the deployed
+// network; on a problem it reports it and returns fail's exit code.
+func (s *session) loadNetwork(code int) (int, bool) {
+	if err := s.load(); err != nil {
+		s.prog.End(false, "cannot read the inventory")
+		return s.fail(code, "%v", err), false
+	}
+	if !s.loaded.Outcome.OK() {
+		s.prog.End(false, "inventory problems")
+		s.lines(report.PreflightLines(&s.loaded.Outcome.Report))
+		return s.fail(code, "the inventory does not describe a complete network"), false
+	}
+	return 0, true
+}
+
 // load runs the preflight play (once): Ansible resolves the inventory and
 // the rules judge it; the outcome holds the topology the other commands use.
 func (s *session) load() error {
@@ -373,15 +388,7 @@ func (s *session) network(chaincode, version string) *report.NetworkSummary {
 // has joined the channel).
 func (s *session) verify() (*verify.Outcome, bool) {
 	s.prog.Begin("verify")
-	if err := s.load(); err != nil {
-		s.prog.End(false, "cannot read the inventory")
-		s.fail(report.ExitVerify, "%v", err)
-		return nil, false
-	}
-	if !s.loaded.Outcome.OK() {
-		s.prog.End(false, "inventory problems")
-		s.lines(report.PreflightLines(&s.loaded.Outcome.Report))
-		s.fail(report.ExitVerify, "the inventory does not describe a complete network")
+	if _, ok := s.loadNetwork(report.ExitVerify); !ok {
 		return nil, false
 	}
 	t := s.loaded.Topology
@@ -464,14 +471,8 @@ func (s *session) verifyCmd() int {
 
 func (s *session) statusCmd() int {
 	s.prog.Begin("status")
-	if err := s.load(); err != nil {
-		s.prog.End(false, "cannot read the inventory")
-		return s.fail(report.ExitPreflight, "%v", err)
-	}
-	if !s.loaded.Outcome.OK() {
-		s.prog.End(false, "inventory problems")
-		s.lines(report.PreflightLines(&s.loaded.Outcome.Report))
-		return s.fail(report.ExitPreflight, "the inventory does not describe a complete network")
+	if code, ok := s.loadNetwork(report.ExitPreflight); !ok {
+		return code
 	}
 	t := s.loaded.Topology
 	opts := status.Options{
