@@ -318,6 +318,12 @@ func (s *session) playbook(name string, check, diff bool, extra ...string) (*pla
 	if len(res.Failures) > 0 {
 		s.doc.Failures = res.Failures
 	}
+	if s.ctx.Err() != nil {
+		// Interrupted: Ansible may end without a failed task on record, but
+		// the playbook did not finish, so nothing after it may run.
+		s.fail(report.ExitDeploy, "%s interrupted", name)
+		return res, false
+	}
 	if !res.OK() {
 		s.lines(failureLines(res))
 		what := "ansible-playbook failed"
