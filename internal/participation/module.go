@@ -88,6 +88,21 @@ func listLines(l ChannelList) string {
 }
 
 // listData is the list as the module returns it.
+// channels connects to the orderer's admin endpoint and lists its
+// channels, what every state starts from; the caller closes the client.
+func (a Args) channels() (*Client, ChannelList, error) {
+	c, err := a.client()
+	if err != nil {
+		return nil, ChannelList{}, err
+	}
+	l, err := c.List()
+	if err != nil {
+		c.Close()
+		return nil, ChannelList{}, err
+	}
+	return c, l, nil
+}
+
 func listData(l ChannelList) map[string]any {
 	d := map[string]any{"channels": l.Names(), "system_channel": nil}
 	if d["channels"] == nil {
@@ -100,15 +115,11 @@ func listData(l ChannelList) map[string]any {
 }
 
 func listed(_ *module.Context, a Args) (module.Result, error) {
-	c, err := a.client()
+	c, l, err := a.channels()
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer c.Close()
-	l, err := c.List()
-	if err != nil {
-		return module.Result{}, err
-	}
 	return module.Result{Data: listData(l), Msg: fmt.Sprintf("orderer %s: %d channels", a.AdminAddress, len(l.Channels))}, nil
 }
 
@@ -137,15 +148,11 @@ func joined(ctx *module.Context, a Args) (module.Result, error) {
 	if err != nil {
 		return module.Result{}, err
 	}
-	c, err := a.client()
+	c, l, err := a.channels()
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer c.Close()
-	l, err := c.List()
-	if err != nil {
-		return module.Result{}, err
-	}
 	data := listData(l)
 	data["channel_id"] = a.ChannelID
 	if slices.Contains(l.Names(), a.ChannelID) {
@@ -206,15 +213,11 @@ func waitActive(c *Client, info ChannelInfo, deadline time.Time) (ChannelInfo, e
 }
 
 func absent(ctx *module.Context, a Args) (module.Result, error) {
-	c, err := a.client()
+	c, l, err := a.channels()
 	if err != nil {
 		return module.Result{}, err
 	}
 	defer c.Close()
-	l, err := c.List()
-	if err != nil {
-		return module.Result{}, err
-	}
 	data := listData(l)
 	data["channel_id"] = a.ChannelID
 	system := l.SystemChannel != nil && l.SystemChannel.Name == a.ChannelID
