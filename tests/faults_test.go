@@ -248,9 +248,24 @@ func (f *faultNet) table() string {
 // once the Kafka phase has started a broker: it must exit non-zero and
 // leave no ansible-playbook behind. The caller deploys again.
 func (f *faultNet) interruptedDeploy(t *testing.T) {
-	cmd := f.fabrunCmd(t, "deploy")
-	// Its own process group, signalled as a whole: what Ctrl-C on a
-	// terminal does (ansible-playbook and its forks get SIGINT too).
+	// The Kafka phase has begun when a broker process runs.
+	interruptWhen(t, f.fabrunCmd(t, "deploy"), "a Kafka broker runs", 10*time.Minute,
+		func() bool { return kafkaRunning(f.hostsDir) })
+	// Ansible's forks finish their current task; none may linger.
+	for wait := time.Now().Add(time.Minute); len(procsMatching(f.inv)) > 0; time.Sleep(time.Second) {
+		if time.Now().After(wait) {
+			t.Errorf("ansible-playbook still runs a minute after the interrupted deploy: %v", procsMatching(f.inv))
+			break
+		}
+	}
+}
+
+// interruptWhen starts cmd in its own process group, waits until ready
+// holds (at most limit), then sends SIGINT to the whole group, as Ctrl-C on a
+// terminal does (ansible-playbook and its forks get it too): the command must
+// exit non-zero within 3 minutes. It returns the command's output.
+func interruptWhen(t *testing.T, cmd *exec.Cmd, what string, limit time.Duration, ready func() bool) string {
+	t.Helper()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -259,36 +274,29 @@ func (f *faultNet) interruptedDeploy(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	// The Kafka phase has begun when a broker process runs.
-	deadline := time.Now().Add(10 * time.Minute)
-	for !kafkaRunning(f.hostsDir) {
+	deadline := time.Now().Add(limit)
+	for !ready() {
 		select {
 		case err := <-done:
-			t.Fatalf("deploy ended before the Kafka phase (%v):\n%s", err, out.String())
+			t.Fatalf("%s ended (%v) before %s:\n%s", cmd.Args, err, what, out.String())
 		case <-time.After(200 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no Kafka broker started:\n%s", out.String())
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			t.Fatalf("%s: not %s after %s:\n%s", cmd.Args, what, limit, out.String())
 		}
 	}
 	syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
 	select {
 	case err := <-done:
 		if err == nil {
-			t.Fatalf("an interrupted deploy exits 0:\n%s", out.String())
+			t.Errorf("%s interrupted exits 0:\n%s", cmd.Args, out.String())
 		}
 	case <-time.After(3 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("deploy did not stop within 3 minutes of SIGINT:\n%s", out.String())
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		t.Fatalf("%s did not stop within 3 minutes of SIGINT:\n%s", cmd.Args, out.String())
 	}
-	// Ansible's forks finish their current task; none may linger.
-	for wait := time.Now().Add(time.Minute); len(procsMatching(f.inv)) > 0; time.Sleep(time.Second) {
-		if time.Now().After(wait) {
-			t.Errorf("ansible-playbook still runs a minute after the interrupted deploy: %v", procsMatching(f.inv))
-			break
-		}
-	}
+	return out.String()
 }
 
 // ordererDown: with orderer0 stopped, clients fail over to orderer1; a

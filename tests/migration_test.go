@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -216,40 +215,9 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 	if n.interrupt {
 		t.Run("fabrun migrate interrupted before the orderers restart", func(t *testing.T) {
 			start := time.Now()
-			cmd := n.fabrunCmd("migrate")
-			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-			var out strings.Builder
-			cmd.Stdout, cmd.Stderr = &out, &out
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
 			record := filepath.Join(n.workdir, "raft-migration.yml")
-			for {
-				if _, err := os.Stat(record); err == nil {
-					break
-				}
-				select {
-				case err := <-done:
-					t.Fatalf("fabrun migrate ended (%v) before every channel was etcdraft:\n%s", err, out.String())
-				case <-time.After(200 * time.Millisecond):
-				}
-				if time.Since(start) > 20*time.Minute {
-					syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-					t.Fatalf("no migration record after 20 minutes:\n%s", out.String())
-				}
-			}
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
-			select {
-			case err := <-done:
-				if err == nil {
-					t.Errorf("an interrupted fabrun migrate exits 0:\n%s", out.String())
-				}
-			case <-time.After(3 * time.Minute):
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-				t.Fatalf("fabrun migrate did not stop within 3 minutes of SIGINT:\n%s", out.String())
-			}
+			interruptWhen(t, n.fabrunCmd("migrate"), "every channel is etcdraft (the migration record)", 20*time.Minute,
+				func() bool { _, err := os.Stat(record); return err == nil })
 			times["fabrun migrate (interrupted)"] = time.Since(start)
 			for _, ch := range migrationChannels {
 				if s := n.setting(t, ch); s != "etcdraft/maintenance" {
