@@ -131,6 +131,11 @@ func TestVerifyAndSummary(t *testing.T) {
 		[]Phase{{Name: "preflight", Seconds: 0.4}, {Name: "Preflight", Seconds: 1}, {Name: "Kafka", Seconds: 12},
 			{Name: "Preflight", Seconds: 0.5}, {Name: "verify", Seconds: 3}, {Name: "x", Skipped: true}})
 	got := strings.Join(lines, "\n")
+	raft := *n
+	raft.Brokers, raft.ZooKeeper = nil, nil
+	if l := SummaryLines(&raft, o, nil, nil); l[0] != "  channel     mychannel (Raft orderers orderer0.example.com)" {
+		t.Errorf("summary of a Raft network: %q", l[0])
+	}
 	for _, want := range []string{
 		"channel     mychannel (orderers orderer0.example.com; Kafka brokers 1, 2, 4; ZooKeeper 1, 2)",
 		"peers       1 peer joined: peer0.org1.example.com (height 5)",

@@ -396,8 +396,11 @@ func short(fqdn string) string {
 func SummaryLines(n *NetworkSummary, o *verify.Outcome, heights map[string]uint64, phases []Phase) []string {
 	var out []string
 	if n != nil {
-		out = append(out, fmt.Sprintf("  channel     %s (orderers %s; Kafka brokers %s; ZooKeeper %s)",
-			n.Channel, strings.Join(n.Orderers, ", "), ints(n.Brokers), ints(n.ZooKeeper)))
+		ordering := fmt.Sprintf("orderers %s; Kafka brokers %s; ZooKeeper %s", strings.Join(n.Orderers, ", "), ints(n.Brokers), ints(n.ZooKeeper))
+		if len(n.Brokers) == 0 { // etcdraft: the orderers are the whole ordering service
+			ordering = "Raft orderers " + strings.Join(n.Orderers, ", ")
+		}
+		out = append(out, fmt.Sprintf("  channel     %s (%s)", n.Channel, ordering))
 		var peers []string
 		for _, p := range n.Peers {
 			s := p

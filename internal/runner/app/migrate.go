@@ -16,16 +16,20 @@ import (
 type migratePhase struct {
 	Name     string // what it does, for messages
 	Playbook string
+	Vars     []string // extra vars (key=value) it runs with
+	// AfterMigration: it acts on a network that already orders with Raft,
+	// so a check run (nothing migrated yet) cannot show it.
+	AfterMigration bool
 }
 
 // migratePhases is what `fabrun migrate` runs, in order. Every playbook
 // detects what is already done, so the whole list is re-run to resume.
-// Leaving the system channel (Fabric 3.x needs it) goes after the
-// migration: append {"off the system channel", "remove_system_channel.yml"}
-// (it asserts fabric_orderer_type etcdraft: pass it as an extra var while
-// the inventory still says kafka).
+// Leaving the system channel (Fabric 3.x has none) needs an etcdraft
+// network: it runs as one while the inventory still says kafka.
 var migratePhases = []migratePhase{
 	{Name: "Kafka to Raft", Playbook: "migrate_raft.yml"},
+	{Name: "off the system channel", Playbook: "remove_system_channel.yml",
+		Vars: []string{"fabric_orderer_type=etcdraft"}, AfterMigration: true},
 }
 
 // migrateAbort undoes a migration that has not left maintenance yet.
@@ -49,8 +53,12 @@ func (s *session) migrateCmd() int {
 		return report.ExitPreflight
 	}
 	for _, p := range phases {
+		if p.AfterMigration && s.o.Check {
+			s.println("%s: shown once the migration has run (check mode migrates nothing)", p.Name)
+			continue
+		}
 		start := time.Now()
-		if _, ok := s.playbook(p.Playbook, s.o.Check, s.o.Check, preflightDone); !ok {
+		if _, ok := s.playbook(p.Playbook, s.o.Check, s.o.Check, append([]string{preflightDone}, p.Vars...)...); !ok {
 			s.println("%s stopped after %s; run the same command again to continue from where the network is", p.Name, report.FormatDuration(time.Since(start)))
 			return report.ExitDeploy
 		}
@@ -59,7 +67,7 @@ func (s *session) migrateCmd() int {
 	if s.o.Abort {
 		s.println("the migration was aborted: the orderers run on Kafka again, every channel in normal state, verified")
 	} else {
-		s.println("every channel orders with Raft (etcdraft) and was verified; set fabric_orderer_type: etcdraft and remove the zookeeper and kafka groups from the inventory")
+		s.println("every channel orders with Raft (etcdraft) without a system channel, verified; set fabric_orderer_type: etcdraft and remove the zookeeper and kafka groups from the inventory")
 	}
 	return report.ExitOK
 }
