@@ -1,10 +1,13 @@
 package tests
 
 // The Kafka-to-Raft migration (fabric_consensus, playbooks/migrate_raft.yml,
-// fabrun migrate), mirroring Fabric's integration/kafka/migration_test.go at
-// v2.5.9, on a Kafka network a test already deployed: TestNetworkEndToEnd
-// (the guide's two orderers) and TestTopologyIsData (three orderers, mutual
-// TLS) each call raftMigrationChecks near their end.
+// remove_system_channel.yml, fabrun migrate), mirroring Fabric's
+// integration/kafka/migration_test.go at v2.5.9, on a Kafka network a test
+// already deployed: TestNetworkEndToEnd (the guide's two orderers; the
+// migration interrupted and resumed, then a new channel and the inventory
+// switched to etcdraft) and TestTopologyIsData (three orderers, mutual TLS;
+// the migration interrupted and aborted back to Kafka, then run again) each
+// call raftMigrationChecks near their end.
 
 import (
 	"encoding/json"
@@ -12,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +23,7 @@ import (
 
 	"github.com/fabrun/fabrun/internal/consensus"
 	"github.com/fabrun/fabrun/internal/module"
+	"gopkg.in/yaml.v3"
 )
 
 // migrationNet is a deployed Kafka network as the migration checks reach it.
@@ -33,8 +38,36 @@ type migrationNet struct {
 	fabrun    func(t *testing.T, args ...string) fabrunResult
 	fabrunCmd func(args ...string) *exec.Cmd
 	// interrupt: stop the first fabrun migrate with SIGINT once every
-	// channel is etcdraft, before the orderers restart, and resume it.
-	interrupt bool
+	// channel is etcdraft, before the orderers restart, and resume it;
+	// abort: then first abort it (fabrun migrate --abort) back to Kafka.
+	interrupt, abort bool
+	peerHost         string   // a host of org1's peers (its core.yaml for the peer CLI)
+	admins           []string // host:port of every orderer's admin endpoint
+	// afterMigration, when set, runs what only this network checks once it
+	// is off the system channel.
+	afterMigration func(t *testing.T)
+}
+
+// peerFetch runs `peer channel fetch` of mychannel's block at pos (newest,
+// oldest, a number) from the first orderer as org1's Admin: a peer
+// organisation's identity, which maintenance mode refuses.
+func (n migrationNet) peerFetch(t *testing.T, pos string) CmdResult {
+	t.Helper()
+	org := filepath.Join(n.workdir, "crypto/peerOrganizations/org1.example.com")
+	admin := filepath.Join(org, "users/Admin@org1.example.com")
+	env := []string{
+		"FABRIC_CFG_PATH=" + filepath.Join(n.hostsDir, n.peerHost, "peer/etc"),
+		"FABRIC_LOGGING_SPEC=error",
+		"CORE_PEER_LOCALMSPID=Org1MSP",
+		"CORE_PEER_MSPCONFIGPATH=" + filepath.Join(admin, "msp"),
+	}
+	dir := t.TempDir()
+	args := []string{"channel", "fetch", pos, filepath.Join(dir, "block.pb"), "-c", "mychannel", "-o", n.orderers[0], "--tls",
+		"--cafile", filepath.Join(n.workdir, "crypto/ordererOrganizations/example.com/tlsca/tlsca.example.com-cert.pem")}
+	if n.mutualTLS {
+		args = append(args, "--clientauth", "--certfile", filepath.Join(admin, "tls/client.crt"), "--keyfile", filepath.Join(admin, "tls/client.key"))
+	}
+	return Run(t, dir, env, FabricBin(t, "peer"), args...)
 }
 
 // consensusArgs are fabric_consensus's options as the orderer Admin.
@@ -106,20 +139,22 @@ func (n migrationNet) setting(t *testing.T, channel string) string {
 var migrationChannels = []string{"system-channel", "mychannel"}
 
 func raftMigrationChecks(t *testing.T, n migrationNet) {
+	var steps []string
 	times := map[string]time.Duration{}
+	timed := func(name string, d time.Duration) {
+		steps = append(steps, name)
+		times[name] = d
+	}
 	defer func() {
-		for _, k := range []string{"maintenance (fabric_consensus, both channels)", "fabrun migrate (interrupted)",
-			"fabrun migrate", "fabrun migrate again", "transactions refused"} {
-			if d, ok := times[k]; ok {
-				t.Logf("raft migration: %-48s %s", k, d.Round(100*time.Millisecond))
-			}
+		for _, k := range steps {
+			t.Logf("raft migration: %-58s %s", k, times[k].Round(100*time.Millisecond))
 		}
 	}()
 	before := n.fabrun(t, "verify", "--json")
 	if before.Code != 0 {
 		t.Fatalf("fabrun verify before the migration: %s", before)
 	}
-	lastA, lastB := get(before.Doc, "verify", "after", "0", "a"), get(before.Doc, "verify", "after", "0", "b")
+	lastA, lastB := get(before.Doc, "verify", "after", "0", "a").(float64), get(before.Doc, "verify", "after", "0", "b").(float64)
 
 	t.Run("check mode shows the change and changes nothing", func(t *testing.T) {
 		r := consensusModule(t, n.consensusArgs("mychannel", map[string]any{
@@ -157,6 +192,10 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 		}
 	})
 
+	if r := n.peerFetch(t, "newest"); r.Err != nil {
+		t.Fatalf("org1's Admin cannot fetch mychannel's newest block before the migration: %v\n%s", r.Err, tail(r.Stderr, 20))
+	}
+
 	// Step 1 of Fabric's procedure by hand, as migration_test.go does, so the
 	// maintenance checks run; fabrun migrate then finds it done.
 	start := time.Now()
@@ -176,7 +215,7 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 			}
 		}
 	})
-	times["maintenance (fabric_consensus, both channels)"] = time.Since(start)
+	timed("maintenance by hand (fabric_consensus, both channels)", time.Since(start))
 	if t.Failed() {
 		return
 	}
@@ -188,6 +227,15 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 		}
 		if !strings.Contains(r.Stdout+r.Stderr, "maintenance") {
 			t.Errorf("the refusal does not say maintenance: %s", r)
+		}
+	})
+
+	// In maintenance the orderers deliver only to the orderer organisation
+	// (/Channel/Orderer/Readers): a peer organisation is FORBIDDEN.
+	t.Run("in maintenance peers cannot deliver", func(t *testing.T) {
+		r := n.peerFetch(t, "newest")
+		if r.Err == nil || !strings.Contains(r.Stdout+r.Stderr, "FORBIDDEN") {
+			t.Errorf("peer channel fetch as org1's Admin in maintenance: %v, want FORBIDDEN\n%s%s", r.Err, r.Stdout, tail(r.Stderr, 20))
 		}
 	})
 
@@ -212,13 +260,13 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 		}
 	})
 
-	if n.interrupt {
+	if n.interrupt || n.abort {
 		t.Run("fabrun migrate interrupted before the orderers restart", func(t *testing.T) {
 			start := time.Now()
 			record := filepath.Join(n.workdir, "raft-migration.yml")
 			interruptWhen(t, n.fabrunCmd("migrate"), "every channel is etcdraft (the migration record)", 20*time.Minute,
 				func() bool { _, err := os.Stat(record); return err == nil })
-			times["fabrun migrate (interrupted)"] = time.Since(start)
+			timed("fabrun migrate (interrupted once every channel is etcdraft)", time.Since(start))
 			for _, ch := range migrationChannels {
 				if s := n.setting(t, ch); s != "etcdraft/maintenance" {
 					t.Errorf("after the interruption %s is %s, want etcdraft/maintenance", ch, s)
@@ -226,30 +274,74 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 			}
 		})
 	}
+	if t.Failed() {
+		return
+	}
+
+	// Fabric's "abort and rollback": the backup taken in maintenance back,
+	// Kafka in normal state; the same command then migrates from Kafka.
+	if n.abort {
+		t.Run("fabrun migrate --abort gives back a working Kafka network", func(t *testing.T) {
+			start := time.Now()
+			r := n.fabrun(t, "migrate", "--abort", "--yes", "--json")
+			timed("fabrun migrate --abort", time.Since(start))
+			timed("transactions refused (maintenance by hand to the abort's end)", time.Since(refusedSince))
+			if r.Code != 0 {
+				t.Fatalf("fabrun migrate --abort: %s", r)
+			}
+			for _, ch := range migrationChannels {
+				if s := n.setting(t, ch); s != "kafka/normal" {
+					t.Errorf("after the abort %s is %s, want kafka/normal", ch, s)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(n.workdir, "raft-migration.yml")); err == nil {
+				t.Errorf("the migration record is still there after the abort")
+			}
+			// Older than the ledgers now: the next migration takes its own.
+			if used, _ := filepath.Glob(filepath.Join(n.hostsDir, "*/backup/raft-migration.tar.gz")); len(used) > 0 {
+				t.Errorf("the backup the abort restored is still the migration's: %v", used)
+			}
+			v := n.fabrun(t, "verify", "--json")
+			if v.Code != 0 || get(v.Doc, "verify", "ok") != true {
+				t.Fatalf("fabrun verify on Kafka after the abort: %s", v)
+			}
+			lastA, lastB = get(v.Doc, "verify", "after", "0", "a").(float64), get(v.Doc, "verify", "after", "0", "b").(float64)
+			if lastA+lastB != 300 {
+				t.Errorf("after the abort a=%v b=%v: a + b is not 300", lastA, lastB)
+			}
+		})
+		if t.Failed() {
+			return
+		}
+		refusedSince = time.Now() // the next migrate starts with maintenance
+	}
 
 	t.Run("fabrun migrate", func(t *testing.T) {
 		start := time.Now()
 		r := n.fabrun(t, "migrate", "--json")
-		times["fabrun migrate"] = time.Since(start)
+		timed("fabrun migrate", time.Since(start))
 		if r.Code != 0 {
 			t.Fatalf("fabrun migrate: %s", r)
 		}
-		// The window closed when the application channel left maintenance;
-		// the verification play follows it.
-		verifySeconds := 0.0
+		// Transactions are refused until the application channel leaves
+		// maintenance: the plays after it (verification, leaving the system
+		// channel) do not count.
+		var after float64
+		leftMaintenance := false
 		phases, _ := get(r.Doc, "phases").([]any)
 		for _, p := range phases {
 			m := p.(map[string]any)
 			t.Logf("  phase %-70v %6.1f s", m["name"], m["seconds"])
-			if name, _ := m["name"].(string); strings.HasPrefix(name, "Verify") {
-				verifySeconds += m["seconds"].(float64)
+			if leftMaintenance {
+				after += m["seconds"].(float64)
+			}
+			if name, _ := m["name"].(string); strings.HasPrefix(name, "Raft migration: leave maintenance") {
+				leftMaintenance = true
 			}
 		}
-		times["transactions refused"] = time.Since(refusedSince) - time.Duration(verifySeconds*float64(time.Second))
-		for _, ch := range migrationChannels {
-			if s := n.setting(t, ch); s != "etcdraft/normal" {
-				t.Errorf("%s is %s, want etcdraft/normal", ch, s)
-			}
+		timed("transactions refused (maintenance to leaving it)", time.Since(refusedSince)-time.Duration(after*float64(time.Second)))
+		if s := n.setting(t, "mychannel"); s != "etcdraft/normal" {
+			t.Errorf("mychannel is %s, want etcdraft/normal", s)
 		}
 	})
 	if t.Failed() {
@@ -262,6 +354,7 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 				t.Errorf("still running after the migration: %s", p.Cmdline)
 			}
 		}
+		// Every channel, the system channel too until its removal, ran on Raft.
 		leader := regexp.MustCompile(`Raft leader changed: \d+ -> [1-9]\d*.* channel=(\S+)`)
 		found := map[string]int{}
 		for name, text := range readServiceLogs(n.hostsDir) {
@@ -283,15 +376,37 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 		}
 	})
 
-	t.Run("earlier values are there and values keep moving", func(t *testing.T) {
+	t.Run("off the system channel: every orderer has mychannel only and boots without a genesis block", func(t *testing.T) {
+		for _, a := range n.admins {
+			if l := ordererChannels(t, filepath.Join(n.workdir, "crypto"), a); l.SystemChannel != nil || !slices.Equal(l.Names(), []string{"mychannel"}) {
+				t.Errorf("orderer %s lists system channel %v and channels %v, want only mychannel", a, l.SystemChannel, l.Names())
+			}
+		}
+		confs, _ := filepath.Glob(filepath.Join(n.hostsDir, "*/orderer/etc/orderer.yaml"))
+		if len(confs) != len(n.orderers) {
+			t.Fatalf("orderer.yaml files %v, want %d", confs, len(n.orderers))
+		}
+		for _, c := range confs {
+			if !strings.Contains(string(mustRead(t, c)), "BootstrapMethod: none") {
+				t.Errorf("%s still boots from the genesis block", c)
+			}
+		}
+	})
+
+	t.Run("earlier blocks and values are there and values keep moving", func(t *testing.T) {
+		for _, pos := range []string{"oldest", "newest"} {
+			if r := n.peerFetch(t, pos); r.Err != nil {
+				t.Errorf("peer channel fetch %s after the migration: %v\n%s", pos, r.Err, tail(r.Stderr, 20))
+			}
+		}
 		r := n.fabrun(t, "verify", "--json")
 		if r.Code != 0 {
 			t.Fatalf("fabrun verify after the migration: %s", r)
 		}
 		// migrate_raft.yml's own verification moved 10 once more.
 		a, b := get(r.Doc, "verify", "before", "a"), get(r.Doc, "verify", "before", "b")
-		if a != lastA.(float64)-10 || b != lastB.(float64)+10 {
-			t.Errorf("after the migration a=%v b=%v, want a=%v b=%v (the values before it, moved once by its verification)", a, b, lastA.(float64)-10, lastB.(float64)+10)
+		if a != lastA-10 || b != lastB+10 {
+			t.Errorf("after the migration a=%v b=%v, want a=%v b=%v (the values before it, moved once by its verification)", a, b, lastA-10, lastB+10)
 		}
 		if get(r.Doc, "verify", "ok") != true {
 			t.Errorf("verify = %v", r.Doc["verify"])
@@ -302,20 +417,36 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 		pids := ordererPIDs(n.hostsDir)
 		start := time.Now()
 		r := n.fabrun(t, "migrate", "--json")
-		times["fabrun migrate again"] = time.Since(start)
+		timed("fabrun migrate again", time.Since(start))
 		if r.Code != 0 {
 			t.Fatalf("fabrun migrate again: %s", r)
 		}
 		if after := ordererPIDs(n.hostsDir); !sameInts(pids, after) {
 			t.Errorf("orderer pids %v -> %v: a second migrate restarted an orderer", pids, after)
 		}
-		for _, ch := range migrationChannels {
-			if s := n.setting(t, ch); s != "etcdraft/normal" {
-				t.Errorf("%s is %s after the second migrate", ch, s)
+		// Only the verification (it moves 10) changes anything.
+		phases, _ := get(r.Doc, "phases").([]any)
+		for _, p := range phases {
+			m := p.(map[string]any)
+			name, _ := m["name"].(string)
+			if detail, _ := m["detail"].(string); !strings.HasPrefix(name, "Verify") && name != "preflight" &&
+				!strings.Contains(detail, "no change") && !strings.Contains(detail, "no hosts matched") {
+				t.Errorf("fabrun migrate again: phase %q: %s, want no change", name, detail)
 			}
 		}
+		if s := n.setting(t, "mychannel"); s != "etcdraft/normal" {
+			t.Errorf("mychannel is %s after the second migrate", s)
+		}
 	})
+
+	if n.afterMigration != nil && !t.Failed() {
+		start := time.Now()
+		n.afterMigration(t)
+		timed("after the migration (new channel, inventory switched to etcdraft)", time.Since(start))
+	}
 }
+
+func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
 
 // swappedCerts gives the first consenter the second's certificates.
 func swappedCerts(cs []any) []any {
@@ -352,23 +483,93 @@ func sameInts(a, b []int) bool {
 
 // guideMigrationNet is TestNetworkEndToEnd's network (the guide's two
 // orderers on 127.0.197.215-216), reached through the installed collection
-// as that test reaches it; the migration is interrupted once and resumed.
+// as that test reaches it (fab, fabrunCmd and play: fabrun on an inventory,
+// the command it would run, a collection playbook by name). The migration
+// is interrupted once and resumed; off the system channel, a new channel is
+// made by joining orderers and peers and carries the chaincode, and the
+// inventory switched to etcdraft (no ZooKeeper or Kafka) deploys again.
 func guideMigrationNet(workdir, hostsDir, inventory string,
-	fab func(t *testing.T, inv string, args ...string) fabrunResult, fabrunCmd func(inv string, args ...string) *exec.Cmd) migrationNet {
-	return migrationNet{workdir: workdir, hostsDir: hostsDir + "/",
+	fab func(t *testing.T, inv string, args ...string) fabrunResult, fabrunCmd func(inv string, args ...string) *exec.Cmd,
+	play func(t *testing.T, name string, extra ...string) (CmdResult, time.Duration)) migrationNet {
+	n := migrationNet{workdir: workdir, hostsDir: hostsDir + "/",
 		orderers: []string{"127.0.197.215:7050", "127.0.197.216:7050"}, names: []string{"orderer0", "orderer1"},
+		admins:    []string{"127.0.197.215:7053", "127.0.197.216:7053"},
+		peerHost:  "server212",
 		fabrun:    func(t *testing.T, args ...string) fabrunResult { return fab(t, inventory, args...) },
 		fabrunCmd: func(args ...string) *exec.Cmd { return fabrunCmd(inventory, args...) },
 		interrupt: true}
+	n.afterMigration = func(t *testing.T) {
+		t.Run("a new channel, joined by the orderers and then the peers, carries the chaincode", func(t *testing.T) {
+			play(t, "join_channel", "-e", "fabric_orderer_type=etcdraft", "-e", "join_channel=newchannel")
+			again, _ := play(t, "join_channel", "-e", "fabric_orderer_type=etcdraft", "-e", "join_channel=newchannel")
+			raftUnchanged(t, "join_channel.yml again", again)
+			play(t, "chaincode", "-e", "fabric_orderer_type=etcdraft", "-e", "fabric_channel=newchannel")
+			r := fab(t, inventory, "verify", "--json", "-e", "fabric_channel=newchannel")
+			if r.Code != 0 || get(r.Doc, "verify", "mode") != "fresh" || get(r.Doc, "verify", "after", "0", "b") != float64(210) {
+				t.Errorf("fabrun verify on newchannel: want a fresh a=100 b=200 moved to b=210: %s", r)
+			}
+		})
+		t.Run("the inventory switched to etcdraft, without ZooKeeper and Kafka, deploys and shows Raft", func(t *testing.T) {
+			inv := raftInventory(t, inventory)
+			if r := fab(t, inv, "deploy", "--json"); r.Code != 0 || get(r.Doc, "verify", "mode") != "repeat" {
+				t.Fatalf("fabrun deploy on the switched inventory: %s", r)
+			}
+			// fabrun status reads the inventory's channel (fabric_channel).
+			raftStatus(t, fab(t, inv, "status", "--json"), 2, "mychannel")
+			if r := fab(t, inv, "plan", "--json"); r.Code != 0 || len(asMap(r.Doc["plan"])) != 0 {
+				t.Errorf("fabrun plan after the deploy on the switched inventory: %s", r)
+			}
+		})
+	}
+	return n
+}
+
+// raftInventory copies the inventory at src as a user edits it after the
+// migration: fabric_orderer_type etcdraft, the zookeeper and kafka groups gone.
+func raftInventory(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "raft-inventory")
+	copyTree(t, src, dst)
+	hostsFile := filepath.Join(dst, "hosts.yml")
+	var hosts map[string]any
+	if err := yaml.Unmarshal(mustRead(t, hostsFile), &hosts); err != nil {
+		t.Fatal(err)
+	}
+	children := hosts["all"].(map[string]any)["children"].(map[string]any)
+	delete(children, "zookeeper")
+	delete(children, "kafka")
+	b, err := yaml.Marshal(hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := filepath.Join(dst, "group_vars", "all.yml")
+	vars := append(mustRead(t, all), []byte("\nfabric_orderer_type: etcdraft\n")...)
+	if err := os.WriteFile(hostsFile, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(all, vars, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // largeMigrationNet is TestTopologyIsData's network (three orderers on
-// 127.0.198.1-3, mutual TLS), run from the checkout.
-func largeMigrationNet(dir, hostsDir, inventory, vars string) migrationNet {
+// 127.0.198.1-3, mutual TLS), run from the checkout; the migration is
+// interrupted, aborted back to Kafka, and run again.
+func largeMigrationNet(t *testing.T, dir, hostsDir, inventory, vars string) migrationNet {
+	withInventory := func(args []string) []string {
+		return append([]string{args[0], "-i", inventory, "-e", "@" + vars}, args[1:]...)
+	}
 	return migrationNet{workdir: filepath.Join(dir, "controller"), hostsDir: hostsDir + "/", mutualTLS: true,
 		orderers: []string{"127.0.198.1:7050", "127.0.198.2:7050", "127.0.198.3:7050"},
 		names:    []string{"orderer0", "orderer1", "orderer2"},
-		fabrun: func(t *testing.T, args ...string) fabrunResult {
-			return fabrun(t, append([]string{args[0], "-i", inventory, "-e", "@" + vars}, args[1:]...)...)
-		}}
+		admins:   []string{"127.0.198.1:7053", "127.0.198.2:7053", "127.0.198.3:7053"},
+		peerHost: "node4",
+		fabrun:   func(t *testing.T, args ...string) fabrunResult { return fabrun(t, withInventory(args)...) },
+		fabrunCmd: func(args ...string) *exec.Cmd {
+			cmd := exec.Command(FabrunBin(t), withInventory(args)...)
+			cmd.Dir, cmd.Env = RepoRoot(t), append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+t.TempDir())
+			return cmd
+		},
+		interrupt: true, abort: true}
 }

@@ -501,6 +501,12 @@ func TestNetworkEndToEnd(t *testing.T) {
 		return
 	}
 
+	// Last of the changes: Kafka to Raft and off the system channel
+	// (tests/migration_test.go); the key scan and teardown cover it too.
+	t.Run("fabrun migrate: Kafka to Raft, off the system channel", func(t *testing.T) {
+		raftMigrationChecks(t, guideMigrationNet(workdir, hostsDir, inventory, fab, fabrunCmd, play))
+	})
+
 	t.Run("no private key in any service log, Ansible or fabrun output", func(t *testing.T) {
 		texts := serviceLogs(t, hostsDir)
 		for k, v := range outputs {

@@ -20,15 +20,13 @@ import (
 // TestRaftNative deploys a network that starts on Raft
 // (tests/testdata/inventory-raft: fabric_orderer_type etcdraft, no ZooKeeper
 // or Kafka, three orderers, one peer per org), verifies it, finds one Raft
-// leader per channel, takes it off the system channel
-// (playbooks/remove_system_channel.yml), shows the application channel
-// still moves value, creates a new channel by joining the orderers and then
-// the peers (playbooks/join_channel.yml), re-runs site.yml (changed=0) and
-// tears it down.
+// leader per channel, re-runs site.yml (changed=0) and tears it down. Off
+// the system channel and a channel made by joining are the migration's
+// checks (tests/migration_test.go), on the networks it leaves on Raft.
 func TestRaftNative(t *testing.T) {
 	tier(t, "network")
 	root := RepoRoot(t)
-	for _, m := range []string{"fabric_crypto", "fabric_configtx", "fabric_channel", "fabric_chaincode", "fabric_consensus", "fabric_orderer_channel"} {
+	for _, m := range []string{"fabric_crypto", "fabric_configtx", "fabric_channel", "fabric_chaincode"} {
 		ModuleBin(t, m)
 	}
 	FabricBin(t, "orderer")
@@ -78,21 +76,6 @@ func TestRaftNative(t *testing.T) {
 	net.oneLeader(t, "system-channel", "mychannel")
 	net.status(t, "system-channel", "mychannel")
 
-	offSystemChannel(t, func(pb string, extra ...string) CmdResult { return step(pb, "playbooks/"+pb+".yml", extra...) },
-		filepath.Join(dir, "controller/crypto"), []string{"127.0.196.1:7053", "127.0.196.2:7053", "127.0.196.3:7053"}, "mychannel")
-	for _, o := range net.orderers {
-		if conf := net.ordererConf(t, o); !strings.Contains(conf, "BootstrapMethod: none") {
-			t.Errorf("orderer %s still boots from a file after the system channel's removal", o)
-		}
-	}
-	// The application channel keeps ordering: value moves again.
-	verify = step("verify.yml off the system channel", "playbooks/verify.yml")
-	if !strings.Contains(verify.Stdout, "b = 220") {
-		t.Errorf("verify.yml off the system channel did not move b to 220:\n%s", tail(verify.Stdout, 60))
-	}
-	net.oneLeader(t, "mychannel", "newchannel")
-	net.status(t, "mychannel")
-
 	siteAgain := step("site.yml again", "playbooks/site.yml")
 	raftUnchanged(t, "site.yml again", siteAgain)
 
@@ -108,59 +91,23 @@ func TestRaftNative(t *testing.T) {
 	t.Logf("%-36s %s", "total", total)
 }
 
-// offSystemChannel takes a running etcdraft network off its system channel
-// and checks each step on every orderer's admin endpoint (admins,
-// host:port): remove_system_channel.yml leaves every orderer without the
-// system channel and with appChannel, a second run changes nothing, and
-// join_channel.yml creates channel newchannel by joining every orderer and
-// then every peer (again: no change). play runs a playbook by its name
-// (remove_system_channel, join_channel) with extra arguments and fails the
-// test when it fails. TestRaftNative calls it on its Raft-native network;
-// after playbooks/migrate_raft.yml, the seed network (TestNetworkEndToEnd)
-// can too, with a play that adds -e fabric_orderer_type=etcdraft while the
-// inventory still says kafka. cryptoDir is fabrun_workdir/crypto.
-func offSystemChannel(t *testing.T, play func(pb string, extra ...string) CmdResult, cryptoDir string, admins []string, appChannel string) {
+// ordererChannels lists the channels of the orderer whose admin endpoint
+// (host:port) is admin, as the orderer org's Admin. cryptoDir is
+// fabrun_workdir/crypto.
+func ordererChannels(t *testing.T, cryptoDir, admin string) participation.ChannelList {
 	t.Helper()
-	list := func(admin string) participation.ChannelList {
-		t.Helper()
-		org := filepath.Join(cryptoDir, "ordererOrganizations/example.com")
-		c, err := participation.New(admin, participation.TLS{CA: filepath.Join(org, "tlsca/tlsca.example.com-cert.pem"),
-			Cert: filepath.Join(org, "users/Admin@example.com/tls/client.crt"), Key: filepath.Join(org, "users/Admin@example.com/tls/client.key")}, 10*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		l, err := c.List()
-		if err != nil {
-			t.Fatalf("listing the channels of orderer %s: %v", admin, err)
-		}
-		return l
+	org := filepath.Join(cryptoDir, "ordererOrganizations/example.com")
+	c, err := participation.New(admin, participation.TLS{CA: filepath.Join(org, "tlsca/tlsca.example.com-cert.pem"),
+		Cert: filepath.Join(org, "users/Admin@example.com/tls/client.crt"), Key: filepath.Join(org, "users/Admin@example.com/tls/client.key")}, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
 	}
-	play("remove_system_channel")
-	for _, a := range admins {
-		if l := list(a); l.SystemChannel != nil || !slices.Equal(l.Names(), []string{appChannel}) {
-			t.Errorf("orderer %s lists system channel %v and channels %v, want only %s", a, l.SystemChannel, l.Names(), appChannel)
-		}
+	defer c.Close()
+	l, err := c.List()
+	if err != nil {
+		t.Fatalf("listing the channels of orderer %s: %v", admin, err)
 	}
-	raftUnchanged(t, "remove_system_channel.yml again", play("remove_system_channel"))
-
-	join := play("join_channel", "-e", "join_channel=newchannel")
-	for _, a := range admins {
-		// The API lists channels in no particular order.
-		want := []string{appChannel, "newchannel"}
-		slices.Sort(want)
-		if names := list(a).Names(); !slices.Equal(slices.Sorted(slices.Values(names)), want) {
-			t.Errorf("orderer %s lists %v, want %s and newchannel", a, names, appChannel)
-		}
-	}
-	changed := 0
-	for _, c := range ansibleRecap(t, join.Stdout) {
-		changed += c["changed"]
-	}
-	if changed < len(admins) {
-		t.Errorf("join_channel.yml changed %d things, want at least the %d orderers' joins:\n%s", changed, len(admins), tail(join.Stdout, 60))
-	}
-	raftUnchanged(t, "join_channel.yml again", play("join_channel", "-e", "join_channel=newchannel"))
+	return l
 }
 
 // raftUnchanged fails when a playbook run changed anything.
@@ -194,10 +141,18 @@ func (n raftNet) ordererConf(t *testing.T, addr string) string {
 // leader, cluster size 3) and no Kafka broker or topic.
 func (n raftNet) status(t *testing.T, channels ...string) {
 	t.Helper()
-	r := fabrun(t, "status", "-i", n.inventory, "-e", "@"+n.vars, "--json")
+	raftStatus(t, fabrun(t, "status", "-i", n.inventory, "-e", "@"+n.vars, "--json"), 3, channels...)
+}
+
+// raftStatus checks a `fabrun status --json` of a Raft network: healthy,
+// one Raft node per channel with a leader and the cluster size, and no
+// Kafka broker, topic or ZooKeeper member.
+func raftStatus(t *testing.T, r fabrunResult, size int, channels ...string) {
+	t.Helper()
 	if r.Code != 0 {
 		t.Errorf("fabrun status: %s", r)
 	}
+	detail := regexp.MustCompile(fmt.Sprintf(`^leader orderer\d\.example\.com, cluster size %d$`, size))
 	nodes, _ := get(r.Doc, "status", "nodes").([]any)
 	var raft []string
 	for _, x := range nodes {
@@ -205,7 +160,7 @@ func (n raftNet) status(t *testing.T, channels ...string) {
 		switch node["kind"] {
 		case "raft":
 			raft = append(raft, node["name"].(string))
-			if node["healthy"] != true || !regexp.MustCompile(`^leader orderer\d\.example\.com, cluster size 3$`).MatchString(fmt.Sprint(node["detail"])) {
+			if node["healthy"] != true || !detail.MatchString(fmt.Sprint(node["detail"])) {
 				t.Errorf("fabrun status: Raft %v", node)
 			}
 		case "kafka", "topic", "zookeeper":

@@ -91,6 +91,10 @@ func TestTopologyIsData(t *testing.T) {
 		t.Log(faults.table())
 	})
 
+	t.Run("fabrun migrate: three orderers to Raft, after an abort back to Kafka", func(t *testing.T) {
+		raftMigrationChecks(t, largeMigrationNet(t, dir, hostsDir, inventory, vars))
+	})
+
 	play("playbooks/teardown.yml")
 	if left := procsMatching(hostsDir + "/"); len(left) > 0 {
 		t.Fatalf("left running after teardown: %v", left)
