@@ -207,7 +207,7 @@ func NewApp(o *Options, run Runner, stdio IO, ctx context.Context) *cli.App {
 			{
 				Name:      "migrate",
 				UsageText: "fabrun migrate [options]",
-				Usage:     "move the ordering service from Kafka to Raft on every channel (migrate_raft.yml); re-run to resume",
+				Usage:     "move the ordering service from Kafka to Raft on every channel (migrate_raft.yml), then off the system channel (remove_system_channel.yml); re-run to resume",
 				Flags: flags(commonFlags(o), []cli.Flag{
 					&cli.BoolFlag{Name: "check", Aliases: []string{"C"}, Usage: "check mode: report what would change", Destination: &o.Check},
 					&cli.BoolFlag{Name: "abort", Usage: "before the channels left maintenance: restore the migration's backup, back to Kafka in normal state", Destination: &o.Abort},
