@@ -55,7 +55,7 @@ $(BUILD)/awx/collections/ansible_collections/awx/awx/MANIFEST.json: | venv
 ## (awx/execution-environment.yml; Go for the chaincode build is this machine's)
 ee-context: collection fabric artifacts
 	ln -sfn "$$($(GO) env GOROOT)" $(BUILD)/ee-go
-	$(VENV)/bin/ansible-builder create -f awx/execution-environment.yml -c $(BUILD)/ee
+	$(VENV)/bin/ansible-builder create --output-filename Containerfile -f awx/execution-environment.yml -c $(BUILD)/ee
 
 ## ee-image: the execution environment image localhost/fabrun-ee:1.0.0 with
 ## podman (root; the base image from the lab's root filesystem, no registry)

@@ -295,7 +295,10 @@ func TestExecutionEnvironmentContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := filepath.Join(scratch, "context")
-	MustRun(t, scratch, nil, VenvBin(t, "ansible-builder"), "create", "-f", "awx/execution-environment.yml", "-c", ctx)
+	// Named for podman whatever runtime ansible-builder finds (a docker
+	// client on the PATH would make it a Dockerfile).
+	MustRun(t, scratch, nil, VenvBin(t, "ansible-builder"), "create", "--output-filename", "Containerfile",
+		"-f", "awx/execution-environment.yml", "-c", ctx)
 
 	containerfile, err := os.ReadFile(filepath.Join(ctx, "Containerfile"))
 	if err != nil {

@@ -446,8 +446,6 @@ func raftMigrationChecks(t *testing.T, n migrationNet) {
 	}
 }
 
-func asMap(v any) map[string]any { m, _ := v.(map[string]any); return m }
-
 // swappedCerts gives the first consenter the second's certificates.
 func swappedCerts(cs []any) []any {
 	a, b := cs[0].(map[string]any), cs[1].(map[string]any)
@@ -516,9 +514,6 @@ func guideMigrationNet(workdir, hostsDir, inventory string,
 			}
 			// fabrun status reads the inventory's channel (fabric_channel).
 			raftStatus(t, fab(t, inv, "status", "--json"), 2, "mychannel")
-			if r := fab(t, inv, "plan", "--json"); r.Code != 0 || len(asMap(r.Doc["plan"])) != 0 {
-				t.Errorf("fabrun plan after the deploy on the switched inventory: %s", r)
-			}
 		})
 	}
 	return n
