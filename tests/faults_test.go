@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -464,7 +465,11 @@ func (f *faultNet) peerKilled(t *testing.T) {
 }
 
 // stopAndStart: everything stopped (teardown keeping data) and deployed
-// again keeps the ledger.
+// again keeps the ledger. One broker has also drifted (a file's mode), so
+// the Kafka group runs in full, every broker together: a broker started on
+// its own would wait for that one, which starts only after the wait. The
+// groups whose hosts were only stopped start without a full run, each in
+// one batch.
 func (f *faultNet) stopAndStart(t *testing.T) {
 	height := f.converged(t, time.Minute)
 	if r := f.fab(t, "teardown", "--yes"); r.Code != 0 {
@@ -473,10 +478,40 @@ func (f *faultNet) stopAndStart(t *testing.T) {
 	if left := procsMatching(f.hostsDir); len(left) > 0 {
 		t.Fatalf("still running after teardown: %v", left)
 	}
+	drifted := f.hostsDir + "server214/etc/kafka/log4j.properties"
+	info, err := os.Stat(drifted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(drifted, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logs := t.TempDir()
 	start := time.Now()
-	r := f.fab(t, "deploy", "--json")
+	r := f.fab(t, "deploy", "--json", "--log-dir", logs)
 	if r.Code != 0 {
 		t.Fatalf("deploy after a full stop: %s", r)
+	}
+	if now, err := os.Stat(drifted); err != nil || now.Mode() != info.Mode() {
+		t.Errorf("%s after the deploy: %v %v, want mode %v back", drifted, now.Mode(), err, info.Mode())
+	}
+	site := string(mustRead(t, filepath.Join(logs, "fabrun-site.log")))
+	for role, batch := range map[string]string{"zookeeper": "server215,server216", "orderer": "server215,server216", "kafka": ""} {
+		// The task that starts a group without a full run, and its hosts when it ran.
+		started := regexp.MustCompile(`(?m)^TASK \[Its service alone was stopped[^\]]*, ` + role + `\] \**\n(?:included: ` + role + ` for (.*))?`).FindStringSubmatch(site)
+		var hosts []string
+		if started != nil && started[1] != "" {
+			hosts = strings.Split(started[1], ", ")
+			slices.Sort(hosts)
+		}
+		switch {
+		case started == nil:
+			t.Errorf("%s: no start-without-a-full-run task in the deploy's log", role)
+		case batch == "" && hosts != nil:
+			t.Errorf("%s: started without a full run on %v while a member had drifted", role, hosts)
+		case batch != "" && strings.Join(hosts, ",") != batch:
+			t.Errorf("%s: started without a full run on %v, want %s in one batch", role, hosts, batch)
+		}
 	}
 	if get(r.Doc, "verify", "mode") != "repeat" {
 		t.Errorf("the ledger was not kept: verify = %v", r.Doc["verify"])

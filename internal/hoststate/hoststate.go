@@ -102,11 +102,12 @@ type Entry struct {
 // checked reports whether the host is as the last recorded full run left
 // it, under the same desired inputs. It never changes anything.
 func checked(_ *module.Context, a Args) (module.Result, error) {
-	reasons, err := Compare(a)
+	d, err := Compare(a)
 	if err != nil {
 		return module.Result{}, err
 	}
 	msg := "in sync with the last full run"
+	reasons := d.Reasons
 	if reasons == nil {
 		reasons = []string{} // a list, never null, for the playbook
 	}
@@ -115,7 +116,8 @@ func checked(_ *module.Context, a Args) (module.Result, error) {
 	}
 	// The digest comes back so the caller keeps it for `recorded` without
 	// computing it again (templates, a controller listing).
-	return module.Result{Msg: msg, Data: map[string]any{"in_sync": len(reasons) == 0, "reasons": reasons, "digest": a.Digest}}, nil
+	return module.Result{Msg: msg, Data: map[string]any{"in_sync": len(reasons) == 0, "only_stopped": d.OnlyStopped,
+		"reasons": reasons, "digest": a.Digest}}, nil
 }
 
 // recorded writes the stamp. It is bookkeeping, not managed state, so it
@@ -164,10 +166,25 @@ func Snapshot(a Args) (Record, error) {
 	return rec, nil
 }
 
-// Compare lists how the host differs from its record (none: in sync).
-// Contents are read only for files whose size or mtime changed.
-func Compare(a Args) ([]string, error) {
+// Drift is how a host differs from its record.
+type Drift struct {
+	Reasons []string // none: in sync
+	// OnlyStopped: everything is as the full run left it but the service,
+	// which does not run. Starting it needs none of the role's other tasks.
+	OnlyStopped bool
+}
+
+// Compare tells how the host differs from its record. Contents are read
+// only for files whose size or mtime changed.
+func Compare(a Args) (Drift, error) {
+	reasons, stopped, err := compare(a)
+	return Drift{Reasons: reasons, OnlyStopped: stopped && len(reasons) == 1}, err
+}
+
+// compare lists the differences, and whether the service is stopped.
+func compare(a Args) ([]string, bool, error) {
 	var reasons []string
+	stopped := false
 	add := func(format string, v ...any) {
 		if len(reasons) < maxReasons {
 			reasons = append(reasons, fmt.Sprintf(format, v...))
@@ -175,14 +192,14 @@ func Compare(a Args) ([]string, error) {
 	}
 	rec, err := readRecord(a.Path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return []string{"no record of a full run (" + a.Path + ")"}, nil
+		return []string{"no record of a full run (" + a.Path + ")"}, false, nil
 	}
 	if err != nil {
 		add("unreadable record %s: %v", a.Path, err)
-		return reasons, nil
+		return reasons, false, nil
 	}
 	if rec.Digest != a.Digest {
-		return []string{"the desired state changed (inventory, controller files or roles)"}, nil
+		return []string{"the desired state changed (inventory, controller files or roles)"}, false, nil
 	}
 	seen := map[string]bool{}
 	err = walk(a, func(p string, now Entry) error {
@@ -211,7 +228,7 @@ func Compare(a Args) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var gone []string
 	for p := range rec.Entries {
@@ -226,16 +243,17 @@ func Compare(a Args) ([]string, error) {
 	if a.Service != nil {
 		p, err := a.Service.process()
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		switch {
 		case p == nil:
+			stopped = true
 			add("service %s is not running", a.Service.Name)
 		case rec.Process == nil || *p != *rec.Process:
 			add("service %s was restarted since the last full run", a.Service.Name)
 		}
 	}
-	return reasons, nil
+	return reasons, stopped, nil
 }
 
 // walk calls f for every entry under the trees (recursively) and for each

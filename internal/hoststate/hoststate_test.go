@@ -69,12 +69,18 @@ func TestCompare(t *testing.T) {
 			"service svc is not running"},
 		{"the service unknown", func(_ *testing.T, _ string, s *fakeSupervisord, _ *Args) { s.state = "" },
 			"service svc is not running"},
+		{"the service stopped and a file changed", func(t *testing.T, root string, s *fakeSupervisord, _ *Args) {
+			s.state = "STOPPED"
+			must(t, os.WriteFile(filepath.Join(root, "etc/app.conf"), []byte("port=2\n"), 0o644))
+		}, "service svc is not running"},
 		{"the service restarted", func(_ *testing.T, _ string, s *fakeSupervisord, _ *Args) { s.pid = 43 },
 			"service svc was restarted"},
 		{"no record", func(t *testing.T, root string, _ *fakeSupervisord, a *Args) {
 			must(t, os.Remove(a.Path))
 		}, "no record of a full run"},
 	}
+	// Where the stopped service is the only difference: it may just be started.
+	onlyStopped := map[string]bool{"the service stopped": true, "the service unknown": true}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := t.TempDir()
@@ -99,9 +105,12 @@ func TestCompare(t *testing.T) {
 			must(t, err)
 			must(t, writeRecord(a.Path, rec))
 			tt.drift(t, root, sup, &a)
-			reasons, err := Compare(a)
+			d, err := Compare(a)
 			must(t, err)
-			got := strings.ReplaceAll(strings.Join(reasons, "; "), root+"/", "")
+			if d.OnlyStopped != onlyStopped[tt.name] {
+				t.Errorf("OnlyStopped = %v, want %v (%q)", d.OnlyStopped, onlyStopped[tt.name], d.Reasons)
+			}
+			got := strings.ReplaceAll(strings.Join(d.Reasons, "; "), root+"/", "")
 			if tt.reason == "" && got != "" {
 				t.Errorf("reasons %q, want in sync", got)
 			}
