@@ -93,10 +93,8 @@ TEST_PATH := PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH"
 ## test: unit to end-to-end, against real components, and the dead-code check
 # The tiers of tests/ that `make test` runs: all of them.
 TEST_TIERS := module,network,servers
-# -parallel 2: the tests that bring up a network or lab of their own run two
-# at a time (ownNetwork in tests/harness_test.go).
 test: deps all deadcode
-	FABRUN_TEST_TIERS=$(TEST_TIERS) $(TEST_PATH) $(GO) test -count=1 -parallel 2 -timeout 75m ./...
+	FABRUN_TEST_TIERS=$(TEST_TIERS) $(TEST_PATH) $(GO) test -count=1 -timeout 75m ./...
 
 ## test-unit: the Go packages outside tests/; seconds, starts no service
 test-unit:
@@ -104,7 +102,7 @@ test-unit:
 
 ## test-module, test-network, test-servers: one tier of tests/ (see tier() in tests/harness_test.go)
 test-module test-network test-servers: test-%: deps all
-	FABRUN_TEST_TIERS=$* $(TEST_PATH) $(GO) test -count=1 -parallel 2 -timeout 75m ./tests/...
+	FABRUN_TEST_TIERS=$* $(TEST_PATH) $(GO) test -count=1 -timeout 75m ./tests/...
 
 ## deadcode: fails on production Go code that no main reaches (x/tools' deadcode, pinned in tools/deadcode)
 deadcode:

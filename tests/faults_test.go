@@ -57,8 +57,7 @@ func checkoutFaultNet(inv, hostsDir string, extra []string, peers int) *faultNet
 	return &faultNet{inv: inv, hostsDir: hostsDir, peers: peers,
 		fabrunCmd: func(t *testing.T, args ...string) *exec.Cmd {
 			cmd := exec.Command(FabrunBin(t), append(append([]string{args[0], "-i", inv}, extra...), args[1:]...)...)
-			// Its own logs: another test's fabrun may run at the same time.
-			cmd.Dir, cmd.Env = RepoRoot(t), append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+t.TempDir(), "FABRUN_LOG_DIR="+t.TempDir())
+			cmd.Dir, cmd.Env = RepoRoot(t), append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+t.TempDir())
 			return cmd
 		},
 		playbookCmd: func(t *testing.T, name string, more ...string) *exec.Cmd {

@@ -50,16 +50,6 @@ func tier(t *testing.T, name string) {
 		name, chosen, name, name)
 }
 
-// ownNetwork marks a test that brings up a network or lab of its own (its
-// own addresses, directories and processes) as one that may run beside
-// another such test: `make test` runs two at a time (-parallel 2). Much of
-// such a test waits on services (restarts, elections, recoveries), so two
-// share this machine's two cores for far less than the sum of their times.
-func ownNetwork(t *testing.T) {
-	t.Helper()
-	t.Parallel()
-}
-
 // TestMain points every fabrun the tests start at a log directory of their
 // own (FABRUN_LOG_DIR): the checkout's build/log holds the user's last deploy.
 func TestMain(m *testing.M) {

@@ -85,7 +85,6 @@ func (l *serversLab) leftovers() []string {
 // then removes the lab and checks nothing of it is left.
 func TestServersEndToEnd(t *testing.T) {
 	tier(t, "servers")
-	ownNetwork(t)
 	FabricBin(t, "peer")
 	lab := newServersLab(t)
 	t.Cleanup(func() {
