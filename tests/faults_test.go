@@ -653,7 +653,7 @@ func TestLogReady(t *testing.T) {
 			if tt.stopped {
 				os.WriteFile(filepath.Join(dir, "stopped"), nil, 0o644)
 			}
-			patterns := readyPatterns(t, filepath.Join(root, "roles/orderer/tasks/main.yml"))
+			patterns := readyPatterns(t, filepath.Join(root, "roles/orderer/tasks/health.yml"))
 			if tt.kafka {
 				patterns = readyPatterns(t, filepath.Join(root, "roles/kafka/tasks/health.yml"))
 			}
