@@ -166,6 +166,33 @@ func TestNoLogValuesNeverPrinted(t *testing.T) {
 	}
 }
 
+// A secret beside readable values (a file's content beside its path): the
+// content is masked everywhere, the path is still shown.
+func TestSecretKeysMaskOnlyTheirValues(t *testing.T) {
+	spec := Spec{Name: "fabric_test", Options: map[string]Option{
+		"files": {Type: List, Elements: Dict, SecretKeys: []string{"content"}},
+		"one":   {Type: Dict, SecretKeys: []string{"content"}},
+	}}
+	secret := "-----BEGIN PRIVATE KEY----- abc"
+	args := `{"files": [{"path": "/k/priv_sk", "content": "` + secret + `"}], "one": {"path": "/k/b", "content": "` + secret + `2"}}`
+	var seen string
+	out := Execute(spec, []byte(args), func(c *Context) (Result, error) {
+		seen = c.Params["files"].([]any)[0].(map[string]any)["content"].(string)
+		return Result{Msg: "wrote /k/priv_sk: " + secret}, nil
+	})
+	var buf bytes.Buffer
+	Write(&buf, out)
+	if seen != secret {
+		t.Fatalf("the module read %q, want the content itself", seen)
+	}
+	if strings.Contains(buf.String(), "PRIVATE KEY") {
+		t.Fatalf("secret leaked: %s", buf.String())
+	}
+	if !strings.Contains(buf.String(), "/k/priv_sk") || !strings.Contains(buf.String(), "/k/b") {
+		t.Fatalf("paths hidden too: %s", buf.String())
+	}
+}
+
 func TestTaskNoLogHidesResult(t *testing.T) {
 	out := run(t, `{"name": "x", "_ansible_no_log": true}`, func(*Context) (Result, error) {
 		return Result{Changed: true, Msg: "detail", Data: map[string]any{"k": "v"}}, nil

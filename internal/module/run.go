@@ -188,12 +188,47 @@ const masked = "********"
 func maskedArgs(spec Spec, params map[string]any) map[string]any {
 	m := make(map[string]any, len(params))
 	for k, v := range params {
-		if spec.Options[k].NoLog && v != nil {
+		o := spec.Options[k]
+		switch {
+		case o.NoLog && v != nil:
 			v = masked
+		case len(o.SecretKeys) > 0:
+			v = maskedKeys(v, o.SecretKeys)
 		}
 		m[k] = v
 	}
 	return m
+}
+
+// maskedKeys copies a dict, or a list of dicts, with the values under keys
+// masked; the parameters themselves stay as the module reads them.
+func maskedKeys(v any, keys []string) any {
+	mask := func(d map[string]any) map[string]any {
+		c := make(map[string]any, len(d))
+		for k, e := range d {
+			c[k] = e
+		}
+		for _, k := range keys {
+			if _, ok := c[k]; ok {
+				c[k] = masked
+			}
+		}
+		return c
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		return mask(t)
+	case []any:
+		out := make([]any, len(t))
+		for i, e := range t {
+			if d, ok := e.(map[string]any); ok {
+				e = mask(d)
+			}
+			out[i] = e
+		}
+		return out
+	}
+	return v
 }
 
 // scrub replaces every occurrence of a secret value anywhere in the output.

@@ -38,7 +38,11 @@ type Option struct {
 	Default  any
 	Choices  []any
 	NoLog    bool // the value is secret: never echoed in any output
-	Aliases  []string
+	// SecretKeys: in a Dict, or a List of Dicts, the values under these
+	// keys are secret (a file's content beside its path and mode, which
+	// stay readable).
+	SecretKeys []string
+	Aliases    []string
 }
 
 // Spec declares a module's options and their relations.
@@ -186,12 +190,34 @@ func (s Spec) Validate(raw map[string]any) (map[string]any, Internal, error) {
 func (s Spec) secrets(params map[string]any) []string {
 	var out []string
 	for name, o := range s.Options {
-		if !o.NoLog {
+		if o.NoLog {
+			collectStrings(params[name], &out)
 			continue
 		}
-		collectStrings(params[name], &out)
+		for _, d := range dictsOf(params[name]) {
+			for _, k := range o.SecretKeys {
+				collectStrings(d[k], &out)
+			}
+		}
 	}
 	return out
+}
+
+// dictsOf returns v itself if it is a dict, or the dicts a list holds.
+func dictsOf(v any) []map[string]any {
+	switch t := v.(type) {
+	case map[string]any:
+		return []map[string]any{t}
+	case []any:
+		var out []map[string]any
+		for _, e := range t {
+			if d, ok := e.(map[string]any); ok {
+				out = append(out, d)
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 func collectStrings(v any, out *[]string) {
