@@ -452,7 +452,9 @@ func kafkaJava(t *testing.T, hostsDir, host string, args ...string) CmdResult {
 	conf := filepath.Join(home, "etc/kafka")
 	switch args[0] {
 	case "org.apache.zookeeper.ZooKeeperMain":
-		args = append([]string{args[0], "-client-configuration", filepath.Join(conf, "zookeeper-client.properties")}, args[1:]...)
+		// -waitforconnection: the connection's WATCHER:: event is printed
+		// before the command runs, not into the middle of its answer.
+		args = append([]string{args[0], "-waitforconnection", "-client-configuration", filepath.Join(conf, "zookeeper-client.properties")}, args[1:]...)
 	case "org.apache.kafka.tools.TopicCommand", "kafka.admin.AclCommand":
 		args = append(append([]string{}, args...), "--command-config", filepath.Join(conf, "client-ssl.properties"))
 	}
