@@ -1,5 +1,6 @@
 // Package files is the fabric_files module: a node's directories and files
-// (its MSP and TLS material, its scripts) made as given in one module call.
+// (its MSP and TLS material, its scripts, its config files) made as given in
+// one module call.
 // Ansible's copy of a controller directory runs two module processes per
 // file and file runs one per directory; on a 2-core controller those
 // processes, not the copying, were a fifth of a deploy from nothing.
@@ -32,6 +33,7 @@ const (
 type Args struct {
 	Directories []Entry `json:"directories"`
 	Files       []Entry `json:"files"`
+	Configs     []Entry `json:"configs"`
 	Owner       string  `json:"owner"`
 	Group       string  `json:"group"`
 }
@@ -44,17 +46,19 @@ type Entry struct {
 }
 
 // Spec declares the module's options. A file's content is secret (private
-// keys pass here): it is masked wherever the result shows its arguments.
+// keys pass here): it is masked wherever the result shows its arguments. A
+// config's is not: its diff shows the content, as template's does.
 func Spec() module.Spec {
 	return module.Spec{
 		Name: "fabric_files",
 		Options: map[string]module.Option{
 			"directories": {Type: module.List, Default: []any{}}, // dicts or paths
 			"files":       {Type: module.List, Elements: module.Dict, Default: []any{}, SecretKeys: []string{"content"}},
+			"configs":     {Type: module.List, Elements: module.Dict, Default: []any{}, QuietKeys: []string{"content"}},
 			"owner":       {Type: module.Str},
 			"group":       {Type: module.Str},
 		},
-		RequiredOneOf:     [][]string{{"directories", "files"}},
+		RequiredOneOf:     [][]string{{"directories", "files", "configs"}},
 		SupportsCheckMode: true,
 	}
 }
@@ -78,7 +82,14 @@ func Run(ctx *module.Context) (module.Result, error) {
 		changes = append(changes, c...)
 	}
 	for _, f := range a.Files {
-		c, err := ensureFile(f, own, ctx.CheckMode())
+		c, err := ensureFile(f, own, false, ctx.CheckMode())
+		if err != nil {
+			return module.Result{}, err
+		}
+		changes = append(changes, c...)
+	}
+	for _, f := range a.Configs {
+		c, err := ensureFile(f, own, true, ctx.CheckMode())
 		if err != nil {
 			return module.Result{}, err
 		}
@@ -100,6 +111,9 @@ func decode(params map[string]any) (Args, error) {
 	if a.Files, err = entries(params["files"], "files", DefaultFileMode, true); err != nil {
 		return a, err
 	}
+	if a.Configs, err = entries(params["configs"], "configs", DefaultFileMode, true); err != nil {
+		return a, err
+	}
 	// A directory given twice alike (two settings naming one place) is
 	// made once; a path given twice otherwise is an error.
 	seen := map[string]Entry{}
@@ -115,7 +129,7 @@ func decode(params map[string]any) (Args, error) {
 		dirs = append(dirs, d)
 	}
 	a.Directories = dirs
-	for _, f := range a.Files {
+	for _, f := range append(append([]Entry{}, a.Files...), a.Configs...) {
 		if _, ok := seen[f.Path]; ok {
 			return a, fmt.Errorf("%s is given twice", f.Path)
 		}
@@ -198,11 +212,13 @@ func lookupOwner(name, group string) (owner, error) {
 	return o, nil
 }
 
-// Change is one difference found (and, outside check mode, made).
+// Change is one difference found (and, outside check mode, made). Content
+// is set for a config whose content changes: its diff.
 type Change struct {
-	Path   string
-	Before string
-	After  string
+	Path    string
+	Before  string
+	After   string
+	Content *module.Diff
 }
 
 func ensureDir(d Entry, own owner, check bool) ([]Change, error) {
@@ -210,7 +226,7 @@ func ensureDir(d Entry, own owner, check bool) ([]Change, error) {
 	fi, err := os.Lstat(d.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		c := []Change{{d.Path, "absent", "directory " + d.Mode}}
+		c := []Change{{Path: d.Path, Before: "absent", After: "directory " + d.Mode}}
 		if check {
 			return c, nil
 		}
@@ -230,13 +246,18 @@ func ensureDir(d Entry, own owner, check bool) ([]Change, error) {
 	return fixAttrs(d.Path, fi, mode, own, check)
 }
 
-func ensureFile(f Entry, own owner, check bool) ([]Change, error) {
+// ensureFile makes one file; showContent (a config, not a secret) puts its
+// content before and after into the change.
+func ensureFile(f Entry, own owner, showContent, check bool) ([]Change, error) {
 	mode, _ := parseMode(f.Mode)
 	want := []byte(*f.Content)
 	fi, err := os.Lstat(f.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		c := []Change{{f.Path, "absent", fmt.Sprintf("file %s, %d bytes", f.Mode, len(want))}}
+		c := []Change{{Path: f.Path, Before: "absent", After: fmt.Sprintf("file %s, %d bytes", f.Mode, len(want))}}
+		if showContent {
+			c[0].Content = &module.Diff{After: string(want), BeforeHeader: f.Path + " (absent)", AfterHeader: f.Path}
+		}
 		if check {
 			return c, nil
 		}
@@ -256,7 +277,10 @@ func ensureFile(f Entry, own owner, check bool) ([]Change, error) {
 	}
 	if !bytes.Equal(have, want) {
 		// Sizes only: the content may be a private key.
-		c := []Change{{f.Path, fmt.Sprintf("content, %d bytes", len(have)), fmt.Sprintf("content, %d bytes", len(want))}}
+		c := []Change{{Path: f.Path, Before: fmt.Sprintf("content, %d bytes", len(have)), After: fmt.Sprintf("content, %d bytes", len(want))}}
+		if showContent {
+			c[0].Content = &module.Diff{Before: string(have), After: string(want), BeforeHeader: f.Path, AfterHeader: f.Path}
+		}
 		if check {
 			return c, nil
 		}
@@ -284,7 +308,7 @@ func mkdirAll(dir string) ([]Change, error) {
 		if err := os.Chmod(missing[i], 0o755); err != nil {
 			return nil, err
 		}
-		made = append(made, Change{missing[i], "absent", "directory 0755"})
+		made = append(made, Change{Path: missing[i], Before: "absent", After: "directory 0755"})
 	}
 	return made, nil
 }
@@ -351,7 +375,7 @@ func fixAttrs(path string, fi fs.FileInfo, mode uint32, own owner, check bool) (
 	if len(before) == 0 {
 		return nil, nil
 	}
-	c := []Change{{path, strings.Join(before, ", "), strings.Join(after, ", ")}}
+	c := []Change{{Path: path, Before: strings.Join(before, ", "), After: strings.Join(after, ", ")}}
 	if check {
 		return c, nil
 	}
@@ -370,7 +394,7 @@ func ownerString(own owner, st *syscall.Stat_t) string {
 }
 
 func result(a Args, changes []Change) module.Result {
-	total := len(a.Directories) + len(a.Files)
+	total := len(a.Directories) + len(a.Files) + len(a.Configs)
 	paths := make([]string, 0, len(changes))
 	var before, after strings.Builder
 	for _, c := range changes {
@@ -386,6 +410,11 @@ func result(a Args, changes []Change) module.Result {
 	if len(changes) > 0 {
 		res.Diff = []module.Diff{{Before: before.String(), After: after.String(),
 			BeforeHeader: "fabric_files (before)", AfterHeader: "fabric_files (after)"}}
+		for _, c := range changes {
+			if c.Content != nil {
+				res.Diff = append(res.Diff, *c.Content)
+			}
+		}
 	}
 	return res
 }

@@ -165,6 +165,8 @@ func TestFilesRefuses(t *testing.T) {
 		{"a directory where a file goes", map[string]any{"files": []any{map[string]any{"path": root + "/dir", "content": ""}}}, "is not a regular file"},
 		{"unknown owner", map[string]any{"owner": "no-such-user-here", "directories": []any{map[string]any{"path": root + "/b"}}}, "owner:"},
 		{"nothing given", map[string]any{}, "one of the following is required"},
+		{"a config where a file goes", map[string]any{"files": []any{map[string]any{"path": root + "/c", "content": ""}},
+			"configs": []any{map[string]any{"path": root + "/c", "content": ""}}}, "given twice"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -172,6 +174,64 @@ func TestFilesRefuses(t *testing.T) {
 			msg, _ := r["msg"].(string)
 			if f, _ := r["failed"].(bool); !f || !strings.Contains(msg, tc.want) {
 				t.Fatalf("want a failure naming %q, got %v", tc.want, r)
+			}
+		})
+	}
+}
+
+// A config's content is not secret: its diff shows it, as template's does,
+// while a key written in the same call stays out of the result (call fails
+// the test if it shows) and the invocation echoes neither.
+func TestFilesConfigs(t *testing.T) {
+	root := t.TempDir()
+	conf := filepath.Join(root, "etc/server.properties")
+	args := func(content string) map[string]any {
+		return map[string]any{
+			"files":   []any{map[string]any{"path": root + "/tls/key.pem", "mode": "0600", "content": key}},
+			"configs": []any{map[string]any{"path": conf, "content": content}},
+		}
+	}
+	tests := []struct {
+		name        string
+		content     string
+		check       bool
+		wantChanged bool
+		wantBefore  string // the config's diff; "" with wantChanged: none expected
+		wantAfter   string
+		wantOnDisk  string
+	}{
+		{"made", "broker.id=1\n", false, true, "", "broker.id=1\n", "broker.id=1\n"},
+		{"again", "broker.id=1\n", false, false, "", "", "broker.id=1\n"},
+		{"a changed setting, in check mode", "broker.id=2\n", true, true, "broker.id=1\n", "broker.id=2\n", "broker.id=1\n"},
+		{"a changed setting", "broker.id=2\n", false, true, "broker.id=1\n", "broker.id=2\n", "broker.id=2\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := call(t, args(tc.content), tc.check)
+			if f, _ := r["failed"].(bool); f {
+				t.Fatalf("failed: %v", r["msg"])
+			}
+			if c, _ := r["changed"].(bool); c != tc.wantChanged {
+				t.Fatalf("changed=%v, want %v: %v", c, tc.wantChanged, r)
+			}
+			if inv, _ := json.Marshal(r["invocation"]); strings.Contains(string(inv), "broker.id") {
+				t.Errorf("the invocation echoes the config's content: %s", inv)
+			}
+			var found map[string]any
+			diffs, _ := r["diff"].([]any)
+			for _, d := range diffs {
+				if d := d.(map[string]any); d["after_header"] == conf {
+					found = d
+				}
+			}
+			switch {
+			case tc.wantAfter == "" && found != nil:
+				t.Errorf("a diff of the unchanged config: %v", found)
+			case tc.wantAfter != "" && (found == nil || found["after"] != tc.wantAfter || (found["before"] != nil && found["before"] != tc.wantBefore) || (found["before"] == nil && tc.wantBefore != "")):
+				t.Errorf("config diff %v, want before %q after %q", found, tc.wantBefore, tc.wantAfter)
+			}
+			if b, _ := os.ReadFile(conf); string(b) != tc.wantOnDisk {
+				t.Errorf("on disk %q, want %q", b, tc.wantOnDisk)
 			}
 		})
 	}

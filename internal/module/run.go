@@ -192,8 +192,8 @@ func maskedArgs(spec Spec, params map[string]any) map[string]any {
 		switch {
 		case o.NoLog && v != nil:
 			v = masked
-		case len(o.SecretKeys) > 0:
-			v = maskedKeys(v, o.SecretKeys)
+		case len(o.SecretKeys) > 0 || len(o.QuietKeys) > 0:
+			v = maskedKeys(v, append(append([]string{}, o.SecretKeys...), o.QuietKeys...))
 		}
 		m[k] = v
 	}

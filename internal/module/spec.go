@@ -42,7 +42,10 @@ type Option struct {
 	// keys are secret (a file's content beside its path and mode, which
 	// stay readable).
 	SecretKeys []string
-	Aliases    []string
+	// QuietKeys: like SecretKeys in the echoed invocation (a whole config
+	// file is noise there), but not secret: a diff may show them.
+	QuietKeys []string
+	Aliases   []string
 }
 
 // Spec declares a module's options and their relations.
