@@ -38,11 +38,18 @@ type Args struct {
 	Group       string  `json:"group"`
 }
 
-// Entry is one directory or file as it should be. Content is for files only.
+// Entry is one directory or file as it should be. Content is for files only;
+// config marks a file of configs, whose content the diff may show.
 type Entry struct {
 	Path    string  `json:"path"`
 	Mode    string  `json:"mode"`
 	Content *string `json:"content"`
+	config  bool
+}
+
+// fileEntries are the files, then the configs.
+func (a Args) fileEntries() []Entry {
+	return append(append([]Entry{}, a.Files...), a.Configs...)
 }
 
 // Spec declares the module's options. A file's content is secret (private
@@ -81,15 +88,8 @@ func Run(ctx *module.Context) (module.Result, error) {
 		}
 		changes = append(changes, c...)
 	}
-	for _, f := range a.Files {
-		c, err := ensureFile(f, own, false, ctx.CheckMode())
-		if err != nil {
-			return module.Result{}, err
-		}
-		changes = append(changes, c...)
-	}
-	for _, f := range a.Configs {
-		c, err := ensureFile(f, own, true, ctx.CheckMode())
+	for _, f := range a.fileEntries() {
+		c, err := ensureFile(f, own, ctx.CheckMode())
 		if err != nil {
 			return module.Result{}, err
 		}
@@ -114,6 +114,9 @@ func decode(params map[string]any) (Args, error) {
 	if a.Configs, err = entries(params["configs"], "configs", DefaultFileMode, true); err != nil {
 		return a, err
 	}
+	for i := range a.Configs {
+		a.Configs[i].config = true
+	}
 	// A directory given twice alike (two settings naming one place) is
 	// made once; a path given twice otherwise is an error.
 	seen := map[string]Entry{}
@@ -129,7 +132,7 @@ func decode(params map[string]any) (Args, error) {
 		dirs = append(dirs, d)
 	}
 	a.Directories = dirs
-	for _, f := range append(append([]Entry{}, a.Files...), a.Configs...) {
+	for _, f := range a.fileEntries() {
 		if _, ok := seen[f.Path]; ok {
 			return a, fmt.Errorf("%s is given twice", f.Path)
 		}
@@ -246,16 +249,16 @@ func ensureDir(d Entry, own owner, check bool) ([]Change, error) {
 	return fixAttrs(d.Path, fi, mode, own, check)
 }
 
-// ensureFile makes one file; showContent (a config, not a secret) puts its
-// content before and after into the change.
-func ensureFile(f Entry, own owner, showContent, check bool) ([]Change, error) {
+// ensureFile makes one file; a config's change carries its content before
+// and after (a file's names sizes only: its content may be a private key).
+func ensureFile(f Entry, own owner, check bool) ([]Change, error) {
 	mode, _ := parseMode(f.Mode)
 	want := []byte(*f.Content)
 	fi, err := os.Lstat(f.Path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		c := []Change{{Path: f.Path, Before: "absent", After: fmt.Sprintf("file %s, %d bytes", f.Mode, len(want))}}
-		if showContent {
+		if f.config {
 			c[0].Content = &module.Diff{After: string(want), BeforeHeader: f.Path + " (absent)", AfterHeader: f.Path}
 		}
 		if check {
@@ -276,9 +279,8 @@ func ensureFile(f Entry, own owner, showContent, check bool) ([]Change, error) {
 		return nil, err
 	}
 	if !bytes.Equal(have, want) {
-		// Sizes only: the content may be a private key.
 		c := []Change{{Path: f.Path, Before: fmt.Sprintf("content, %d bytes", len(have)), After: fmt.Sprintf("content, %d bytes", len(want))}}
-		if showContent {
+		if f.config {
 			c[0].Content = &module.Diff{Before: string(have), After: string(want), BeforeHeader: f.Path, AfterHeader: f.Path}
 		}
 		if check {
