@@ -136,8 +136,10 @@ type benchRun struct {
 	inv     string // dir/inventory
 	gocache string // the chaincode build's Go cache (emptied for a cold deploy)
 	logDir  string
-	// phases collects, per measurement, each deploy phase's seconds.
+	// phases collects, per measurement, each deploy phase's seconds; order
+	// names them in the order they first ran.
 	phases map[string]map[string][]float64
+	order  map[string][]string
 }
 
 // benchDoc is the part of a fabrun --json document the bench reads.
@@ -159,7 +161,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 	}
 	dir := filepath.Join(s.home, "build", "bench")
 	b := &benchRun{s: s, exe: exe, dir: dir, inv: filepath.Join(dir, "inventory"), gocache: filepath.Join(dir, "gocache"),
-		logDir: filepath.Join(dir, "log"), phases: map[string]map[string][]float64{}}
+		logDir: filepath.Join(dir, "log"), phases: map[string]map[string][]float64{}, order: map[string][]string{}}
 	if err := b.prepare(); err != nil {
 		return s.fail(report.ExitUsage, "bench: %v", err)
 	}
@@ -172,6 +174,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 	const (
 		cold      = "deploy from nothing, cold Go cache"
 		warm      = "deploy from nothing, warm Go cache"
+		plain     = "plain script: the guide's steps, no Ansible"
 		noChange  = "re-run, nothing to change"
 		oneChange = "re-run, one broker setting changed"
 		teardown  = "teardown --delete-data"
@@ -184,7 +187,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			return err
 		}
 		samples[what] = append(samples[what], secs)
-		b.addPhases(what, doc)
+		b.addPhases(what, doc.Phases)
 		return nil
 	}
 	micro := map[string][]float64{}
@@ -203,6 +206,14 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			if err := step(teardown+n, "teardown", "--delete-data", "--yes"); err != nil {
 				return err
 			}
+			// The baseline between two of fabrun's deploys, on the files the
+			// first rendered, with the Go cache it warmed.
+			secs, phases, err := b.plainScript(plain + n)
+			if err != nil {
+				return err
+			}
+			samples[plain+n] = append(samples[plain+n], secs)
+			b.addPhases(plain+n, phases)
 			if err := b.fromNothing(); err != nil {
 				return err
 			}
@@ -256,7 +267,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 		}
 		return bench.Summarize(xs)
 	}
-	rows := []string{cold, warm, noChange, oneChange, teardown, status, verify}
+	rows := []string{cold, warm, plain, noChange, oneChange, teardown, status, verify}
 	for _, what := range rows {
 		detail := b.slowestPhases(what, 3)
 		if what == status && unhealthy > 0 {
@@ -275,8 +286,12 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 	table.Ratio("ratio: re-run after one change / re-run with nothing to change", bench.Ratio(merged(oneChange), merged(noChange)),
 		"goal: little more than the broker's restart")
 	table.Ratio("ratio: cold deploy / warm deploy", bench.Ratio(merged(cold), merged(warm)), "what the chaincode's cold compile costs")
-	table.Ratio("ratio: deploy from nothing / plain script", bench.Ratio(merged(warm), bench.Summary{}),
-		"goal at most 1.2x; not measured: this bench runs no plain-script baseline")
+	table.Ratio("ratio: deploy from nothing / plain script (warm Go cache)", bench.Ratio(merged(warm), merged(plain)),
+		"issue 14's goal: at most 1.2x, phase by phase:")
+	for _, ph := range b.order[plain] {
+		f, p := bench.Summarize(b.phases[warm][ph]), bench.Summarize(b.phases[plain][ph])
+		table.Ratio("  "+ph, bench.Ratio(f, p), fmt.Sprintf("fabrun %s, plain %s", bench.Seconds(f.Median), bench.Seconds(p.Median)))
+	}
 	table.Ratio("ratio: fabric_crypto / cryptogen", bench.Ratio(crypto, cryptogen), "")
 	table.Ratio("ratio: fabric_configtx / configtxgen", bench.Ratio(configtx, configtxgen), "")
 	if err != nil {
@@ -443,12 +458,16 @@ func (b *benchRun) fabrun(what string, args ...string) (float64, *benchDoc, erro
 }
 
 // addPhases records a run's phase times under its measurement.
-func (b *benchRun) addPhases(what string, doc *benchDoc) {
+func (b *benchRun) addPhases(what string, phases []report.Phase) {
 	what, _, _ = strings.Cut(what, " (")
 	if b.phases[what] == nil {
 		b.phases[what] = map[string][]float64{}
+		b.order[what] = nil
 	}
-	for _, p := range doc.Phases {
+	for _, p := range phases {
+		if _, seen := b.phases[what][p.Name]; !seen {
+			b.order[what] = append(b.order[what], p.Name)
+		}
 		b.phases[what][p.Name] = append(b.phases[what][p.Name], p.Seconds)
 	}
 }

@@ -84,3 +84,39 @@ func TestBenchPrepare(t *testing.T) {
 		}
 	}
 }
+
+// readProgram takes the baseline's command line from the supervisor program
+// the service role rendered, and refuses one it cannot start.
+func TestReadProgram(t *testing.T) {
+	for _, tc := range []struct {
+		name, conf string
+		want       string // Command|Dir|Log, or the error's text
+	}{
+		{"rendered", "; Ansible managed\n[program:kafka]\ncommand=java -cp '/opt/kafka/libs/*' kafka.Kafka /etc/kafka/server.properties\n" +
+			"directory=/data/kafka\npriority=200\nstdout_logfile=/log/kafka.log\n",
+			"java -cp '/opt/kafka/libs/*' kafka.Kafka /etc/kafka/server.properties|/data/kafka|/log/kafka.log"},
+		{"no directory", "[program:kafka]\ncommand=java\nstdout_logfile=/log/kafka.log\n", "has no command, directory or stdout_logfile"},
+		{"missing", "", "the plain script starts what the deploy rendered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			host := t.TempDir()
+			if tc.conf != "" {
+				dir := filepath.Join(host, "etc", "supervisor", "programs")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, "kafka.conf"), []byte(tc.conf), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			svc, err := readProgram(host, "kafka")
+			got := svc.Command + "|" + svc.Dir + "|" + svc.Log
+			if err != nil {
+				got = err.Error()
+			}
+			if !strings.Contains(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
