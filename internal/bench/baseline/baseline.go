@@ -5,8 +5,9 @@
 // orderers and the peers with the command lines a deploy rendered (waiting
 // for each to listen), then creates and joins the channel, installs and
 // instantiates the chaincode and runs the guide's invoke and queries with
-// the peer CLI. Every command is written to a transcript as a shell line,
-// so what was timed can be read and run again as a script.
+// the peer CLI. Every command is written to a transcript as a shell line
+// (with its time as a comment after it), so what was timed can be read and
+// run again as a script.
 package baseline
 
 import (
@@ -234,11 +235,13 @@ func (r *run) stage(st Stage) error {
 	}
 	for _, argv := range st.After {
 		r.script("%s", strings.Join(quoteAll(argv), " "))
+		start := time.Now()
 		cmd := exec.CommandContext(r.ctx, argv[0], argv[1:]...)
 		cmd.Env = append(os.Environ(), r.p.Env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s: %v: %s", strings.Join(argv[:min(len(argv), 6)], " "), err, bench.LastLines(string(out), 5))
 		}
+		r.script("#   %.2f s", time.Since(start).Seconds())
 	}
 	return nil
 }
@@ -293,12 +296,14 @@ func (r *run) ready(pr *process) error {
 	}
 }
 
-// stop ends every process started: SIGTERM to its group, SIGKILL after 30 s.
+// stop ends every process started, the last started first (peers before
+// orderers before brokers before ZooKeeper, as an operator stops them: a
+// broker shuts down cleanly only while ZooKeeper is up): SIGTERM to each
+// one's process group, SIGKILL after 30 s.
 func (r *run) stop() {
-	for _, pr := range r.procs {
+	for i := len(r.procs) - 1; i >= 0; i-- {
+		pr := r.procs[i]
 		syscall.Kill(-pr.cmd.Process.Pid, syscall.SIGTERM)
-	}
-	for _, pr := range r.procs {
 		select {
 		case <-pr.done:
 		case <-time.After(30 * time.Second):
@@ -432,6 +437,8 @@ func (r *run) tool(env []string, name string, args ...string) (string, error) {
 	cmd.Env = append(append(os.Environ(), r.p.Env...), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	defer func() { r.script("#   %.2f s", time.Since(start).Seconds()) }()
 	if err := cmd.Run(); err != nil {
 		return stdout.String(), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args[:min(2, len(args))], " "), err,
 			bench.LastLines(stderr.String()+stdout.String(), 5))
