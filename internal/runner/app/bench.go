@@ -369,6 +369,10 @@ func (b *benchRun) prepare() error {
 		}
 		all[k] = v
 	}
+	// The controller's chaincode build too (the role's default is the
+	// user's own Go cache, which the environment's GOCACHE does not reach):
+	// a cold deploy empties this one.
+	all["chaincode_gocache"] = b.gocache
 	out, err := yaml.Marshal(all)
 	if err != nil {
 		return err

@@ -50,7 +50,7 @@ func TestBenchPrepare(t *testing.T) {
 	}
 	all, _ := os.ReadFile(filepath.Join(b.inv, "group_vars", "all.yml"))
 	for _, want := range []string{"fabrun_repo_root: " + home, "fabrun_workdir: " + dir + "/controller",
-		"peer_gocache: " + dir + "/gocache", "fabrun_home: " + dir + "/hosts/{{ inventory_hostname }}"} {
+		"peer_gocache: " + dir + "/gocache", "chaincode_gocache: " + dir + "/gocache", "fabrun_home: " + dir + "/hosts/{{ inventory_hostname }}"} {
 		if !strings.Contains(string(all), want) {
 			t.Errorf("all.yml lacks %q:\n%s", want, all)
 		}
