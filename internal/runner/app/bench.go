@@ -208,7 +208,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			}
 			// The baseline between two of fabrun's deploys, on the files the
 			// first rendered, with the Go cache it warmed.
-			secs, phases, err := b.plainScript(plain + n)
+			secs, phases, err := b.plainScript(plain+n, i+1)
 			if err != nil {
 				return err
 			}

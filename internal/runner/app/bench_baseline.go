@@ -19,12 +19,12 @@ import (
 	"github.com/fabrun/fabrun/internal/report"
 )
 
-// plainScript runs the baseline once on what the last deploy rendered
+// plainScript runs the baseline (the run-th) once on what the last deploy rendered
 // (its services stopped and data deleted, which teardown --delete-data
 // does). It makes the crypto material and channel artifacts anew, so the
 // controller's files are not the deploy's after it: a deploy from nothing
 // must follow.
-func (b *benchRun) plainScript(what string) (float64, []report.Phase, error) {
+func (b *benchRun) plainScript(what string, run int) (float64, []report.Phase, error) {
 	s := b.s
 	s.prog.Begin(what)
 	if err := s.load(); err != nil {
@@ -37,7 +37,7 @@ func (b *benchRun) plainScript(what string) (float64, []report.Phase, error) {
 	}
 	if err == nil {
 		var transcript *os.File
-		name := filepath.Join(b.logDir, strings.NewReplacer(" ", "-", "/", "-", "(", "", ")", "").Replace(what)+".sh")
+		name := filepath.Join(b.logDir, fmt.Sprintf("plain-script-%d.sh", run))
 		if transcript, err = os.Create(name); err == nil {
 			defer transcript.Close()
 			fmt.Fprintf(transcript, "#!/bin/sh\n# %s: the commands fabrun bench timed (internal/bench/baseline).\nset -e\n", what)
