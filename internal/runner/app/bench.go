@@ -34,6 +34,9 @@ const (
 	// benchBroker is the host whose broker setting the "one change" re-run
 	// changes (kafka_log_level, restarting that broker only).
 	benchBroker = "server214"
+	// benchLargePrefix replaces tests/testdata/inventory-large's 127.0.198.
+	// (TestTopologyIsData's) in the bench's copy.
+	benchLargePrefix = "127.0.193."
 )
 
 // parseConcurrency reads --concurrency: client counts, comma-separated.
@@ -134,6 +137,7 @@ type benchRun struct {
 	exe     string
 	dir     string // build/bench
 	inv     string // dir/inventory
+	large   string // dir/large/inventory: the larger topology
 	gocache string // the chaincode build's Go cache (emptied for a cold deploy)
 	logDir  string
 	// phases collects, per measurement, each deploy phase's seconds; order
@@ -160,8 +164,9 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 		return s.fail(report.ExitUsage, "bench: %v", err)
 	}
 	dir := filepath.Join(s.home, "build", "bench")
-	b := &benchRun{s: s, exe: exe, dir: dir, inv: filepath.Join(dir, "inventory"), gocache: filepath.Join(dir, "gocache"),
-		logDir: filepath.Join(dir, "log"), phases: map[string]map[string][]float64{}, order: map[string][]string{}}
+	b := &benchRun{s: s, exe: exe, dir: dir, inv: filepath.Join(dir, "inventory"), large: filepath.Join(dir, "large", "inventory"),
+		gocache: filepath.Join(dir, "gocache"),
+		logDir:  filepath.Join(dir, "log"), phases: map[string]map[string][]float64{}, order: map[string][]string{}}
 	if err := b.prepare(); err != nil {
 		return s.fail(report.ExitUsage, "bench: %v", err)
 	}
@@ -175,14 +180,15 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 		cold      = "deploy from nothing, cold Go cache"
 		warm      = "deploy from nothing, warm Go cache"
 		plain     = "plain script: the guide's steps, no Ansible"
+		large     = "deploy from nothing, larger inventory (3 ZooKeeper, 4 brokers, 3 orderers, 3 orgs)"
 		noChange  = "re-run, nothing to change"
 		oneChange = "re-run, one broker setting changed"
 		teardown  = "teardown --delete-data"
 		status    = "fabrun status"
 		verify    = "fabrun verify"
 	)
-	step := func(what string, args ...string) error {
-		secs, doc, err := b.fabrun(what, args...)
+	stepOn := func(inv, what string, args ...string) error {
+		secs, doc, err := b.fabrunOn(inv, what, args...)
 		if err != nil {
 			return err
 		}
@@ -190,6 +196,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 		b.addPhases(what, doc.Phases)
 		return nil
 	}
+	step := func(what string, args ...string) error { return stepOn(b.inv, what, args...) }
 	micro := map[string][]float64{}
 	unhealthy := 0
 	err = func() error {
@@ -214,6 +221,16 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			}
 			samples[plain+n] = append(samples[plain+n], secs)
 			b.addPhases(plain+n, phases)
+			// The larger topology, also while the six hosts are down.
+			if err := b.fromNothingLarge(); err != nil {
+				return err
+			}
+			if err := stepOn(b.large, large+n, "deploy"); err != nil {
+				return err
+			}
+			if _, _, err := b.fabrunOn(b.large, "teardown --delete-data, larger inventory"+n, "teardown", "--delete-data", "--yes"); err != nil {
+				return err
+			}
 			if err := b.fromNothing(); err != nil {
 				return err
 			}
@@ -267,7 +284,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 		}
 		return bench.Summarize(xs)
 	}
-	rows := []string{cold, warm, plain, noChange, oneChange, teardown, status, verify}
+	rows := []string{cold, warm, plain, large, noChange, oneChange, teardown, status, verify}
 	for _, what := range rows {
 		detail := b.slowestPhases(what, 3)
 		if what == status && unhealthy > 0 {
@@ -285,6 +302,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 		fmt.Sprintf("issue 14's goal: at most 0.10x, and at most 15 s (median %s)", bench.Seconds(merged(noChange).Median)))
 	table.Ratio("ratio: re-run after one change / re-run with nothing to change", bench.Ratio(merged(oneChange), merged(noChange)),
 		"goal: little more than the broker's restart")
+	table.Ratio("ratio: larger inventory / six hosts (warm Go cache)", bench.Ratio(merged(large), merged(warm)), "issue 14's goal: at most 1.3x")
 	table.Ratio("ratio: cold deploy / warm deploy", bench.Ratio(merged(cold), merged(warm)), "what the chaincode's cold compile costs")
 	table.Ratio("ratio: deploy from nothing / plain script (warm Go cache)", bench.Ratio(merged(warm), merged(plain)),
 		"issue 14's goal: at most 1.2x, phase by phase:")
@@ -320,35 +338,63 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 }
 
 // prepare removes what an earlier bench left (stopping its services) and
-// writes the bench's inventory: inventory/local with benchPrefix addresses,
-// its hosts' directories, controller files and Go cache under dir.
+// writes the bench's inventories: inventory/local with benchPrefix
+// addresses, its hosts' directories, controller files and Go cache under
+// dir; and the larger topology (tests/testdata/inventory-large) on
+// benchLargePrefix under dir/large.
 func (b *benchRun) prepare() error {
-	if _, err := os.Stat(b.inv); err == nil {
-		b.s.println("an earlier bench left %s: stopping it and deleting its data", b.dir)
-		if _, _, err := b.fabrun("teardown of an earlier bench", "teardown", "--delete-data", "--yes"); err != nil {
-			return fmt.Errorf("cannot tear down the earlier bench in %s: %v", b.dir, err)
+	for _, inv := range []string{b.inv, b.large} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(inv), "hosts")); err == nil {
+			b.s.println("an earlier bench left %s: stopping it and deleting its data", filepath.Dir(inv))
+			if _, _, err := b.fabrunOn(inv, "teardown of an earlier bench", "teardown", "--delete-data", "--yes"); err != nil {
+				return fmt.Errorf("cannot tear down the earlier bench in %s: %v", b.dir, err)
+			}
 		}
 	}
 	if err := os.RemoveAll(b.dir); err != nil {
 		return err
 	}
-	src := DefaultInventory(b.s.home)
-	if err := os.CopyFS(b.inv, os.DirFS(src)); err != nil {
+	err := b.copyInventory(DefaultInventory(b.s.home), b.inv, "127.0.194.", benchPrefix, benchBroker, map[string]string{
+		// The copy is not two levels under the checkout: name the root.
+		"fabrun_repo_root": b.s.home,
+		"fabrun_home":      filepath.Join(b.dir, "hosts") + "/{{ inventory_hostname }}",
+		"fabrun_workdir":   filepath.Join(b.dir, "controller"),
+		"peer_gocache":     b.gocache,
+	})
+	if err != nil {
+		return err
+	}
+	large := filepath.Dir(b.large)
+	return b.copyInventory(filepath.Join(b.s.home, "tests", "testdata", "inventory-large"), b.large, "127.0.198.", benchLargePrefix, "node6",
+		map[string]string{
+			"fabrun_home":         filepath.Join(large, "hosts") + "/{{ inventory_hostname }}",
+			"fabrun_workdir":      filepath.Join(large, "controller"),
+			"fabrun_software_dir": filepath.Join(b.s.home, "build"),
+			"peer_gocache":        b.gocache,
+		})
+}
+
+// copyInventory copies the inventory src to dst with its hosts moved from
+// the address prefix from to to (host, one of them, must be there) and vars
+// set in group_vars/all.yml. Vars the source's all.yml sets are replaced;
+// for inventory/local they must be there (the bench relies on them).
+func (b *benchRun) copyInventory(src, dst, from, to, host string, vars map[string]string) error {
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		return fmt.Errorf("copying %s: %v", src, err)
 	}
-	hostsFile := filepath.Join(b.inv, "hosts.yml")
+	hostsFile := filepath.Join(dst, "hosts.yml")
 	hosts, err := os.ReadFile(hostsFile)
 	if err != nil {
 		return err
 	}
-	moved := strings.ReplaceAll(string(hosts), "ansible_host: 127.0.194.", "ansible_host: "+benchPrefix)
-	if moved == string(hosts) || !strings.Contains(moved, benchBroker+":") {
-		return fmt.Errorf("%s/hosts.yml no longer places the hosts on 127.0.194.x with %s: update the bench", src, benchBroker)
+	moved := strings.ReplaceAll(string(hosts), "ansible_host: "+from, "ansible_host: "+to)
+	if moved == string(hosts) || !strings.Contains(moved, host+":") {
+		return fmt.Errorf("%s/hosts.yml no longer places the hosts on %sx with %s: update the bench", src, from, host)
 	}
 	if err := os.WriteFile(hostsFile, []byte(moved), 0o644); err != nil {
 		return err
 	}
-	allFile := filepath.Join(b.inv, "group_vars", "all.yml")
+	allFile := filepath.Join(dst, "group_vars", "all.yml")
 	raw, err := os.ReadFile(allFile)
 	if err != nil {
 		return err
@@ -357,14 +403,8 @@ func (b *benchRun) prepare() error {
 	if err := yaml.Unmarshal(raw, &all); err != nil {
 		return fmt.Errorf("%s: %v", allFile, err)
 	}
-	for k, v := range map[string]string{
-		// The copy is not two levels under the checkout: name the root.
-		"fabrun_repo_root": b.s.home,
-		"fabrun_home":      filepath.Join(b.dir, "hosts") + "/{{ inventory_hostname }}",
-		"fabrun_workdir":   filepath.Join(b.dir, "controller"),
-		"peer_gocache":     b.gocache,
-	} {
-		if _, ok := all[k]; !ok {
+	for k, v := range vars {
+		if _, ok := all[k]; !ok && dst == b.inv {
 			return fmt.Errorf("%s no longer sets %s: update the bench", allFile, k)
 		}
 		all[k] = v
@@ -390,6 +430,12 @@ func (b *benchRun) cleanup() {
 		b.s.println("bench: %v; %s is left for you to look at", err, b.dir)
 		return
 	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(b.large), "hosts")); err == nil {
+		if _, _, err := b.fabrunOn(b.large, "clean up: teardown --delete-data, larger inventory", "teardown", "--delete-data", "--yes"); err != nil {
+			b.s.println("bench: %v; %s is left for you to look at", err, b.dir)
+			return
+		}
+	}
 	if err := os.RemoveAll(b.dir); err != nil {
 		b.s.println("bench: removing %s: %v", b.dir, err)
 	}
@@ -401,6 +447,17 @@ func (b *benchRun) cleanup() {
 // build; also each of also (the Go cache, for a cold deploy).
 func (b *benchRun) fromNothing(also ...string) error {
 	for _, d := range append([]string{filepath.Join(b.dir, "hosts"), filepath.Join(b.dir, "controller")}, also...) {
+		if err := os.RemoveAll(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fromNothingLarge is fromNothing for the larger inventory's network.
+func (b *benchRun) fromNothingLarge() error {
+	large := filepath.Dir(b.large)
+	for _, d := range []string{filepath.Join(large, "hosts"), filepath.Join(large, "controller")} {
 		if err := os.RemoveAll(d); err != nil {
 			return err
 		}
@@ -424,9 +481,14 @@ func (b *benchRun) toggleBrokerSetting() error {
 // fabrun runs this binary's command (args[0]) on the bench's inventory as a
 // user would, with --json, and returns its wall-clock seconds and document.
 func (b *benchRun) fabrun(what string, args ...string) (float64, *benchDoc, error) {
+	return b.fabrunOn(b.inv, what, args...)
+}
+
+// fabrunOn is fabrun on the inventory inv.
+func (b *benchRun) fabrunOn(inv, what string, args ...string) (float64, *benchDoc, error) {
 	s := b.s
 	s.prog.Begin(what)
-	argv := append([]string{args[0], "--home", s.home, "-i", b.inv, "--log-dir", b.logDir, "--json"}, args[1:]...)
+	argv := append([]string{args[0], "--home", s.home, "-i", inv, "--log-dir", b.logDir, "--json"}, args[1:]...)
 	for _, e := range s.o.ExtraVars {
 		argv = append(argv, "-e", e)
 	}

@@ -31,18 +31,32 @@ func TestParseConcurrency(t *testing.T) {
 	}
 }
 
-// prepare writes the bench's inventory: the local one moved to 127.0.199.x,
-// with every directory under build/bench; toggleBrokerSetting flips one
-// broker setting on and off.
+// prepare writes the bench's inventories: the local one moved to
+// 127.0.199.x and the larger one to 127.0.193.x, with every directory under
+// build/bench; toggleBrokerSetting flips one broker setting on and off.
 func TestBenchPrepare(t *testing.T) {
 	home := t.TempDir()
-	if err := os.CopyFS(filepath.Join(home, "inventory", "local"), os.DirFS("../../../inventory/local")); err != nil {
-		t.Fatal(err)
+	for _, inv := range []string{"inventory/local", "tests/testdata/inventory-large"} {
+		if err := os.CopyFS(filepath.Join(home, inv), os.DirFS("../../../"+inv)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	dir := filepath.Join(home, "build", "bench")
-	b := &benchRun{s: &session{home: home}, dir: dir, inv: filepath.Join(dir, "inventory"), gocache: filepath.Join(dir, "gocache")}
+	b := &benchRun{s: &session{home: home}, dir: dir, inv: filepath.Join(dir, "inventory"),
+		large: filepath.Join(dir, "large", "inventory"), gocache: filepath.Join(dir, "gocache")}
 	if err := b.prepare(); err != nil {
 		t.Fatal(err)
+	}
+	large, _ := os.ReadFile(filepath.Join(b.large, "hosts.yml"))
+	if strings.Contains(string(large), "ansible_host: 127.0.198.") || !strings.Contains(string(large), "ansible_host: 127.0.193.6") {
+		t.Errorf("the larger hosts.yml not moved to 127.0.193.x:\n%s", large)
+	}
+	largeAll, _ := os.ReadFile(filepath.Join(b.large, "group_vars", "all.yml"))
+	for _, want := range []string{"fabrun_home: " + dir + "/large/hosts/{{ inventory_hostname }}", "fabrun_workdir: " + dir + "/large/controller",
+		"fabrun_software_dir: " + home + "/build", "chaincode_gocache: " + dir + "/gocache", "ansible_connection: local"} {
+		if !strings.Contains(string(largeAll), want) {
+			t.Errorf("the larger all.yml lacks %q:\n%s", want, largeAll)
+		}
 	}
 	hosts, _ := os.ReadFile(filepath.Join(b.inv, "hosts.yml"))
 	if strings.Contains(string(hosts), "ansible_host: 127.0.194.") || !strings.Contains(string(hosts), "ansible_host: 127.0.199.214") {
