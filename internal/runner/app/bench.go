@@ -180,7 +180,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 		cold      = "deploy from nothing, cold Go cache"
 		warm      = "deploy from nothing, warm Go cache"
 		plain     = "plain script: the guide's steps, no Ansible"
-		large     = "deploy from nothing, larger inventory (3 ZooKeeper, 4 brokers, 3 orderers, 3 orgs)"
+		large     = "deploy from nothing, larger inventory: 3 ZooKeeper, 4 brokers, 3 orderers, 3 orgs"
 		noChange  = "re-run, nothing to change"
 		oneChange = "re-run, one broker setting changed"
 		teardown  = "teardown --delete-data"
