@@ -234,14 +234,9 @@ func (r *run) stage(st Stage) error {
 		}
 	}
 	for _, argv := range st.After {
-		r.script("%s", strings.Join(quoteAll(argv), " "))
-		start := time.Now()
-		cmd := exec.CommandContext(r.ctx, argv[0], argv[1:]...)
-		cmd.Env = append(os.Environ(), r.p.Env...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("%s: %v: %s", strings.Join(argv[:min(len(argv), 6)], " "), err, bench.LastLines(string(out), 5))
+		if _, err := r.command(nil, argv); err != nil {
+			return err
 		}
-		r.script("#   %.2f s", time.Since(start).Seconds())
 	}
 	return nil
 }
@@ -331,7 +326,7 @@ func (r *run) channel() error {
 		}
 	}
 	for _, msp := range p.AnchorMSPs {
-		admin, ok := r.firstPeerOf(msp)
+		admin, ok := r.findPeer(func(p Peer) bool { return p.MSPID == msp })
 		if !ok {
 			return fmt.Errorf("no peer of %s for its anchor peer update", msp)
 		}
@@ -366,7 +361,7 @@ func (r *run) verify() error {
 		return err
 	}
 	for _, name := range cc.QueryOn {
-		peer, ok := r.peerNamed(name)
+		peer, ok := r.findPeer(func(p Peer) bool { return p.Name == name })
 		if !ok {
 			return fmt.Errorf("no peer %s to query", name)
 		}
@@ -431,16 +426,21 @@ func (r *run) peer(peer Peer, args ...string) (string, error) {
 
 // tool runs one of Fabric's binaries with env added to its environment.
 func (r *run) tool(env []string, name string, args ...string) (string, error) {
-	bin := filepath.Join(r.p.Bin, name)
-	r.script("%s", strings.Join(quoteAll(slices.Concat(env, []string{bin}, args)), " "))
-	cmd := exec.CommandContext(r.ctx, bin, args...)
+	return r.command(env, append([]string{filepath.Join(r.p.Bin, name)}, args...))
+}
+
+// command runs argv with env added to its environment, written to the
+// transcript with its time, and fails with the end of its output.
+func (r *run) command(env, argv []string) (string, error) {
+	r.script("%s", strings.Join(quoteAll(slices.Concat(env, argv)), " "))
+	cmd := exec.CommandContext(r.ctx, argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), r.p.Env...), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
 	defer func() { r.script("#   %.2f s", time.Since(start).Seconds()) }()
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args[:min(2, len(args))], " "), err,
+		return stdout.String(), fmt.Errorf("%s %s: %v: %s", filepath.Base(argv[0]), strings.Join(argv[1:min(3, len(argv))], " "), err,
 			bench.LastLines(stderr.String()+stdout.String(), 5))
 	}
 	return stdout.String(), nil
@@ -454,20 +454,10 @@ func (r *run) replaceDir(d string) error {
 	return os.MkdirAll(d, 0o750)
 }
 
-func (r *run) firstPeerOf(msp string) (Peer, bool) {
-	for _, p := range r.p.Peers {
-		if p.MSPID == msp {
-			return p, true
-		}
-	}
-	return Peer{}, false
-}
-
-func (r *run) peerNamed(name string) (Peer, bool) {
-	for _, p := range r.p.Peers {
-		if p.Name == name {
-			return p, true
-		}
+// findPeer is the first peer of the plan that is, or false.
+func (r *run) findPeer(is func(Peer) bool) (Peer, bool) {
+	if i := slices.IndexFunc(r.p.Peers, is); i >= 0 {
+		return r.p.Peers[i], true
 	}
 	return Peer{}, false
 }

@@ -204,7 +204,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			n := fmt.Sprintf(" (%d/%d)", i+1, s.o.Runs)
 			// A cold deploy compiles the chaincode, and Go's standard library
 			// with it, into an empty cache; the warm one finds it all there.
-			if err := b.fromNothing(b.gocache); err != nil {
+			if err := b.fromNothing(b.dir, b.gocache); err != nil {
 				return err
 			}
 			if err := step(cold+n, "deploy"); err != nil {
@@ -222,7 +222,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			samples[plain+n] = append(samples[plain+n], secs)
 			b.addPhases(plain+n, phases)
 			// The larger topology, also while the six hosts are down.
-			if err := b.fromNothingLarge(); err != nil {
+			if err := b.fromNothing(filepath.Dir(b.large)); err != nil {
 				return err
 			}
 			if err := stepOn(b.large, large+n, "deploy"); err != nil {
@@ -231,7 +231,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 			if _, _, err := b.fabrunOn(b.large, "teardown --delete-data, larger inventory"+n, "teardown", "--delete-data", "--yes"); err != nil {
 				return err
 			}
-			if err := b.fromNothing(); err != nil {
+			if err := b.fromNothing(b.dir); err != nil {
 				return err
 			}
 			if err := step(warm+n, "deploy"); err != nil {
@@ -326,7 +326,7 @@ func (s *session) benchFull(table *bench.Table, conc []int) int {
 	if err := step(teardown+" (batch)", "teardown", "--delete-data", "--yes"); err != nil {
 		return s.fail(report.ExitDeploy, "bench: %v", err)
 	}
-	if err := b.fromNothing(); err != nil {
+	if err := b.fromNothing(b.dir); err != nil {
 		return s.fail(report.ExitDeploy, "bench: %v", err)
 	}
 	changedDeploy := "deploy from nothing, warm Go cache, BatchTimeout " + s.o.BatchTimeout
@@ -444,20 +444,10 @@ func (b *benchRun) cleanup() {
 // fromNothing removes, once the network is stopped, what teardown
 // --delete-data keeps: every host's installed software and configuration
 // and the controller's crypto material, channel artifacts and chaincode
-// build; also each of also (the Go cache, for a cold deploy).
-func (b *benchRun) fromNothing(also ...string) error {
-	for _, d := range append([]string{filepath.Join(b.dir, "hosts"), filepath.Join(b.dir, "controller")}, also...) {
-		if err := os.RemoveAll(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// fromNothingLarge is fromNothing for the larger inventory's network.
-func (b *benchRun) fromNothingLarge() error {
-	large := filepath.Dir(b.large)
-	for _, d := range []string{filepath.Join(large, "hosts"), filepath.Join(large, "controller")} {
+// build of the network under root (b.dir, or the larger one's); also each
+// of also (the Go cache, for a cold deploy).
+func (b *benchRun) fromNothing(root string, also ...string) error {
+	for _, d := range append([]string{filepath.Join(root, "hosts"), filepath.Join(root, "controller")}, also...) {
 		if err := os.RemoveAll(d); err != nil {
 			return err
 		}

@@ -76,7 +76,7 @@ func TestBenchPrepare(t *testing.T) {
 	for _, d := range []string{"hosts/server211/bin", "controller/crypto", "gocache/00"} {
 		os.MkdirAll(filepath.Join(dir, d), 0o755)
 	}
-	if err := b.fromNothing(b.gocache); err != nil {
+	if err := b.fromNothing(b.dir, b.gocache); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range []string{"hosts", "controller", "gocache"} {
