@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fabrun/fabrun/internal/chaincode"
 )
@@ -139,5 +140,48 @@ func checkPeersRunPrebuiltChaincode(t *testing.T, hostsDir, bin string) {
 	}
 	if running == 0 {
 		t.Errorf("no chaincode process under %s", hostsDir)
+	}
+}
+
+// TestChaincodeBuildRecord runs the chaincode role's build on the
+// controller: it compiles once, is skipped while the toolchain, the target,
+// the sources and the executable are as its record says, and compiles again
+// when any of them changes.
+func TestChaincodeBuildRecord(t *testing.T) {
+	tier(t, "module")
+	dir := t.TempDir()
+	src, bin := filepath.Join(dir, "mycc"), filepath.Join(dir, "out", "mycc-1.0")
+	copyTree(t, filepath.Join(RepoRoot(t), "chaincode", "mycc"), src)
+	later := time.Now().Add(time.Minute)
+	for _, tc := range []struct {
+		name   string
+		before func()
+		arch   string
+		want   string // the compile task's outcome: changed, ok (built the same bytes) or skipping
+	}{
+		{"first build", func() {}, "amd64", "changed"},
+		{"nothing changed", func() {}, "amd64", "skipping"},
+		{"a source file touched", func() { os.Chtimes(filepath.Join(src, "mycc.go"), later, later) }, "amd64", "ok"},
+		{"a source file added", func() { chaincodeWrite(t, filepath.Join(src, "extra.go"), "package main\n") }, "amd64", "changed"},
+		{"another target", func() {}, "arm64", "changed"},
+		{"the executable removed", func() { os.Remove(bin) }, "arm64", "changed"},
+		{"the record removed", func() { os.Remove(bin + ".inputs") }, "arm64", "ok"},
+		{"nothing changed again", func() {}, "arm64", "skipping"},
+	} {
+		tc.before()
+		out, _, failed := testPlaybook(t, "chaincode_build.yml", "-e", "ansible_python_interpreter="+VenvBin(t, "python"),
+			"-e", "chaincode_path="+src, "-e", "chaincode_binary="+bin, "-e", "chaincode_goarch="+tc.arch)
+		if failed != 0 {
+			t.Fatalf("%s: the build failed:\n%s", tc.name, tail(out, 30))
+		}
+		_, after, _ := strings.Cut(out, "the chaincode mycc] ***")
+		if got := strings.TrimSpace(after); !strings.HasPrefix(got, tc.want+":") {
+			line, _, _ := strings.Cut(got, "\n")
+			t.Errorf("%s: the compile task %q, want %s", tc.name, line, tc.want)
+		}
+	}
+	exe, err := os.ReadFile(bin)
+	if err != nil || len(exe) < 20 || exe[18] != 0xB7 {
+		t.Errorf("%s is not an arm64 executable (%v)", bin, err)
 	}
 }
