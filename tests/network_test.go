@@ -209,6 +209,11 @@ func TestNetworkEndToEnd(t *testing.T) {
 			get(r.Doc, "phases", strconv.Itoa(len(phases)-1), "name") != "verify" {
 			t.Errorf("phases = %v", phases)
 		}
+		for i := range phases {
+			if name, _ := get(r.Doc, "phases", strconv.Itoa(i), "name").(string); name == "" {
+				t.Errorf("phase %d has no name: %v", i, phases)
+			}
+		}
 		if logs, _ := filepath.Glob(filepath.Join(logDir, "*")); len(logs) == 0 {
 			t.Errorf("no playbook log in --log-dir %s", logDir)
 		}

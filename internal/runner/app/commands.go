@@ -325,9 +325,11 @@ type sitePreflight struct {
 func (s *session) beginSitePreflight() (*sitePreflight, bool) {
 	s.prog.Begin("preflight")
 	rep := s.controllerFindings()
-	if !s.judgePreflight(rep, true) {
+	if !rep.OK() {
+		s.judgePreflight(rep, true)
 		return nil, s.preflightFailed(rep)
 	}
+	// Their warnings, if any, are printed with the rules' findings.
 	s.prog.End(true, "controller files; the inventory's rules run as site.yml's first plays")
 	return &sitePreflight{files: rep}, true
 }
