@@ -311,11 +311,11 @@ func (s *session) preflightFailed(rep *preflight.Report) bool {
 // any other play. A limited run checks the whole inventory in a run of its
 // own (preflight).
 type sitePreflight struct {
-	files *preflight.Report
-	rep   *preflight.Report // the files' and the rules' findings, once judged
-	// judged: the rules' result arrived and was judged (ok: no errors).
-	judged, ok bool
-	err        error
+	files *preflight.Report // the controller's files, checked before the run
+	// Once the rules' result arrived: rep, the files' and the rules'
+	// findings, or err, when the outcome could not be read.
+	rep *preflight.Report
+	err error
 	// stopped: the run ended in the preflight (the command's exit is
 	// ExitPreflight).
 	stopped bool
@@ -336,20 +336,19 @@ func (s *session) beginSitePreflight() (*sitePreflight, bool) {
 
 // onEvent judges the rules' outcome when the result that carries it arrives.
 func (p *sitePreflight) onEvent(s *session, ev *playbook.Event) {
-	if p.judged {
+	if p.rep != nil || p.err != nil {
 		return
 	}
 	for _, hr := range ev.Hosts {
 		if hr == nil || len(hr.Preflight) == 0 {
 			continue
 		}
-		p.judged = true
 		if p.err = s.loadOutcome(&playbook.Result{Playbook: "site.yml", Preflight: hr.Preflight}); p.err != nil {
 			return
 		}
 		p.rep = &preflight.Report{Findings: p.files.Findings}
 		p.rep.Add(s.loaded.Outcome.Findings...)
-		p.ok = s.judgePreflight(p.rep, false)
+		s.judgePreflight(p.rep, false)
 		return
 	}
 }
@@ -358,11 +357,14 @@ func (p *sitePreflight) onEvent(s *session, ev *playbook.Event) {
 // whose rules found errors; false stops the command with ExitPreflight.
 func (p *sitePreflight) end(s *session, res *playbook.Result) bool {
 	switch {
-	case p.judged && p.err == nil:
-		p.stopped = !p.ok && !s.preflightFailed(p.rep)
-	case p.judged:
+	case p.err != nil:
 		p.stopped = true
 		s.fail(report.ExitPreflight, "%v", p.err)
+	case p.rep != nil:
+		p.stopped = !p.rep.OK()
+		if p.stopped {
+			s.preflightFailed(p.rep)
+		}
 	case s.ctx.Err() != nil:
 		// Interrupted: playbookWith says so.
 	default:
