@@ -4,9 +4,9 @@ package tests
 // remove_system_channel.yml, fabrun migrate), mirroring Fabric's
 // integration/kafka/migration_test.go at v2.5.9, on a Kafka network a test
 // already deployed: TestNetworkEndToEnd (the guide's two orderers; the
-// migration interrupted and resumed, then a new channel and the inventory
-// switched to etcdraft) and TestTopologyIsData (three orderers, mutual TLS;
-// the migration interrupted and aborted back to Kafka, then run again) each
+// migration interrupted and aborted back to Kafka, then run again, then a new
+// channel and the inventory switched to etcdraft) and TestTopologyIsData
+// (three orderers, mutual TLS; the migration interrupted and resumed) each
 // call raftMigrationChecks near their end.
 
 import (
@@ -489,7 +489,9 @@ func sameInts(a, b []int) bool {
 // orderers on 127.0.197.215-216), reached through the installed collection
 // as that test reaches it (fab, fabrunCmd and play: fabrun on an inventory,
 // the command it would run, a collection playbook by name). The migration
-// is interrupted once and resumed; off the system channel, a new channel is
+// is interrupted once, aborted back to Kafka and run again (the smaller
+// network restarts its Kafka for the second backup in half the time the
+// three-orderer one takes); off the system channel, a new channel is
 // made by joining orderers and peers and carries the chaincode, and the
 // inventory switched to etcdraft (no ZooKeeper or Kafka) deploys again.
 func guideMigrationNet(workdir, hostsDir, inventory string,
@@ -501,7 +503,7 @@ func guideMigrationNet(workdir, hostsDir, inventory string,
 		peerHost:  "server212",
 		fabrun:    func(t *testing.T, args ...string) fabrunResult { return fab(t, inventory, args...) },
 		fabrunCmd: func(args ...string) *exec.Cmd { return fabrunCmd(inventory, args...) },
-		interrupt: true, again: true}
+		interrupt: true, abort: true, again: true}
 	n.afterMigration = func(t *testing.T) {
 		t.Run("a new channel, joined by the orderers and then the peers, carries the chaincode", func(t *testing.T) {
 			play(t, "join_channel", "-e", "fabric_orderer_type=etcdraft", "-e", "join_channel=newchannel")
@@ -556,8 +558,8 @@ func raftInventory(t *testing.T, src string) string {
 
 // largeMigrationNet is TestTopologyIsData's network (three orderers on
 // 127.0.198.1-3, mutual TLS), run from the checkout; the migration is
-// interrupted, aborted back to Kafka, and run again (TestNetworkEndToEnd
-// checks the second migrate).
+// interrupted and resumed (TestNetworkEndToEnd checks the abort and a second
+// migrate).
 func largeMigrationNet(t *testing.T, dir, hostsDir, inventory, vars string) migrationNet {
 	withInventory := func(args []string) []string {
 		return append([]string{args[0], "-i", inventory, "-e", "@" + vars}, args[1:]...)
@@ -573,5 +575,5 @@ func largeMigrationNet(t *testing.T, dir, hostsDir, inventory, vars string) migr
 			cmd.Dir, cmd.Env = RepoRoot(t), append(os.Environ(), "ANSIBLE_LOCAL_TEMP="+t.TempDir())
 			return cmd
 		},
-		interrupt: true, abort: true}
+		interrupt: true}
 }

@@ -91,7 +91,7 @@ func TestTopologyIsData(t *testing.T) {
 		t.Log(faults.table())
 	})
 
-	t.Run("fabrun migrate: three orderers to Raft, after an abort back to Kafka", func(t *testing.T) {
+	t.Run("fabrun migrate: three orderers to Raft, interrupted and resumed", func(t *testing.T) {
 		raftMigrationChecks(t, largeMigrationNet(t, dir, hostsDir, inventory, vars))
 	})
 
