@@ -188,3 +188,43 @@ func TestHostStateModule(t *testing.T) {
 	sv("shutdown")
 	check("service sleeper is not running")
 }
+
+// TestHostStateTemplateNames: the host-state digest renders a node role's
+// templates by name through roles/service/templates/host_state_templates.j2,
+// whose search path has the service role's templates first; a node role's
+// template with one of those names would be shadowed and its changes missed.
+func TestHostStateTemplateNames(t *testing.T) {
+	tier(t, "module")
+	roles := filepath.Join(RepoRoot(t), "roles")
+	names := func(role string) []string {
+		entries, err := os.ReadDir(filepath.Join(roles, role, "templates"))
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	service := map[string]bool{}
+	for _, n := range names("service") {
+		service[n] = true
+	}
+	// The node roles: those with a host_state entry point.
+	nodeRoles, err := filepath.Glob(filepath.Join(roles, "*", "tasks", "host_state.yml"))
+	if err != nil || len(nodeRoles) == 0 {
+		t.Fatalf("no node role with tasks/host_state.yml under %s (%v)", roles, err)
+	}
+	for _, p := range nodeRoles {
+		role := filepath.Base(filepath.Dir(filepath.Dir(p)))
+		if role == "service" {
+			continue
+		}
+		for _, n := range names(role) {
+			if service[n] {
+				t.Errorf("roles/%s/templates/%s has the name of a template of roles/service: the host-state digest would render the service role's", role, n)
+			}
+		}
+	}
+}
