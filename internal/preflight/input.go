@@ -88,6 +88,8 @@ type PeerFacts struct {
 	Domain         any    `json:"org_domain"`
 	Port           any    `json:"fabric_peer_port"`
 	OperationsPort any    `json:"fabric_peer_operations_port"`
+	// ReconnectBackoff is peer.deliveryclient.reConnectBackoffThreshold.
+	ReconnectBackoff any `json:"peer_deliveryclient_reconnect_backoff_threshold"`
 }
 
 // NetworkFacts are the network-wide settings, as the controller's plays

@@ -32,7 +32,7 @@ func seedInput() *Input {
 	}
 	peer := func(name, org string, n int) *PeerFacts {
 		return &PeerFacts{Name: name, OrgGroup: org, OrgName: "Org" + string(rune('0'+n)), MSPID: "Org" + string(rune('0'+n)) + "MSP",
-			Domain: org + ".example.com", Port: float64(7051), OperationsPort: float64(9443)}
+			Domain: org + ".example.com", Port: float64(7051), OperationsPort: float64(9443), ReconnectBackoff: "5s"}
 	}
 	peerPorts := func(addr string) []PortFacts {
 		return ports(addr, "peer", float64(7051), "peer chaincode", float64(7052), "peer operations", float64(9443))
@@ -173,6 +173,10 @@ func TestRules(t *testing.T) {
 			`server212: org_msp_id "OrgXMSP" differs from "Org1MSP"`},
 		{"peer without org vars", func(in *Input) { host(in, "server212").Peer.Domain = nil },
 			"server212: org_domain is not set"},
+		{"peer reconnect backoff unreadable", func(in *Input) { host(in, "server213").Peer.ReconnectBackoff = "5 seconds" },
+			`server213: peer_deliveryclient_reconnect_backoff_threshold "5 seconds" is not a positive duration`},
+		{"peer reconnect backoff zero", func(in *Input) { host(in, "server213").Peer.ReconnectBackoff = "0s" },
+			`server213: peer_deliveryclient_reconnect_backoff_threshold "0s" is not a positive duration`},
 		{"upper-case channel", func(in *Input) { in.Network.Channel = "MyChannel" },
 			`localhost: fabric_channel "MyChannel" is not a valid channel name`},
 		{"empty channel", func(in *Input) { in.Network.Channel = "" },

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/fabrun/fabrun/internal/inventory"
 )
@@ -349,6 +350,10 @@ func (c *checker) peer(t *inventory.Topology, h HostFacts, address string, orgs 
 				c.errorf("peer", h.Name, "peer_name %s is also the name of %s in org group %s", name, q.Host, group)
 			}
 		}
+	}
+	// The peer parses it only when it starts; refused here, before anything changed.
+	if d, err := time.ParseDuration(text(p.ReconnectBackoff)); err != nil || d <= 0 {
+		c.errorf("peer", h.Name, "peer_deliveryclient_reconnect_backoff_threshold %q is not a positive duration such as 5s", text(p.ReconnectBackoff))
 	}
 	port, _ := integer(p.Port)
 	ops, _ := integer(p.OperationsPort)
