@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -27,18 +28,34 @@ func collectionModules(t testing.TB) []string {
 	return out
 }
 
+// builtCollection is the tarball the run's first buildCollection made.
+var builtCollection struct {
+	sync.Mutex
+	tarball string
+}
+
 // buildCollection runs `ansible-galaxy collection build` (as `make
 // collection` does) on a snapshot of the checkout without .git and build/,
 // so files edited meanwhile cannot fail the build's checksums, and returns
-// the tarball's path.
+// the tarball's path. It builds once per run: the tests that install the
+// collection share the tarball (read-only) in suiteDir.
 func buildCollection(t testing.TB) string {
 	t.Helper()
+	builtCollection.Lock()
+	defer builtCollection.Unlock()
+	if builtCollection.tarball != "" {
+		return builtCollection.tarball
+	}
 	for _, m := range collectionModules(t) {
 		ModuleBin(t, m)
 	}
 	root := RepoRoot(t)
-	snap := filepath.Join(t.TempDir(), "fabric")
-	err := filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+	dir, err := os.MkdirTemp(suiteDir, "collection-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := filepath.Join(dir, "fabric")
+	err = filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
@@ -66,10 +83,10 @@ func buildCollection(t testing.TB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := t.TempDir()
+	out := filepath.Join(dir, "out")
 	MustRun(t, snap, nil, VenvBin(t, "ansible-galaxy"), "collection", "build", "--output-path", out, snap)
-	tarball := filepath.Join(out, "fabrun-fabric-1.0.0.tar.gz")
-	return mustExist(t, tarball, "ansible-galaxy collection build")
+	builtCollection.tarball = mustExist(t, filepath.Join(out, "fabrun-fabric-1.0.0.tar.gz"), "ansible-galaxy collection build")
+	return builtCollection.tarball
 }
 
 // installCollection installs the tarball offline into an empty collections

@@ -50,10 +50,17 @@ func tier(t *testing.T, name string) {
 		name, chosen, name, name)
 }
 
+// suiteDir holds what tests of one run share (built once, read by many);
+// TestMain removes it.
+var suiteDir string
+
 // TestMain points every fabrun the tests start at a log directory of their
 // own (FABRUN_LOG_DIR): the checkout's build/log holds the user's last deploy.
 func TestMain(m *testing.M) {
 	logs, err := os.MkdirTemp("", "fabrun-test-log-")
+	if err == nil {
+		suiteDir, err = os.MkdirTemp("", "fabrun-test-suite-")
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -61,6 +68,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("FABRUN_LOG_DIR", logs)
 	code := m.Run()
 	os.RemoveAll(logs)
+	os.RemoveAll(suiteDir)
 	os.Exit(code)
 }
 
