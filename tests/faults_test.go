@@ -583,7 +583,11 @@ func TestLogReady(t *testing.T) {
 	}
 	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
 	ctl := filepath.Join(dir, "supervisorctl")
-	stub := fmt.Sprintf("#!/bin/sh\n[ -e %s/stopped ] && echo 0 || echo %d\n", dir, sleeper.Process.Pid)
+	// With dir/pids, each call answers its next line (then its last): a
+	// program the service manager keeps starting again.
+	stub := fmt.Sprintf("#!/bin/sh\n[ -e %[1]s/stopped ] && { echo 0; exit; }\n"+
+		"if [ -s %[1]s/pids ]; then head -n 1 %[1]s/pids; [ $(wc -l < %[1]s/pids) -gt 1 ] && sed -i 1d %[1]s/pids; exit; fi\n"+
+		"echo %[2]d\n", dir, sleeper.Process.Pid)
 	if err := os.WriteFile(ctl, []byte(stub), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -624,26 +628,30 @@ func TestLogReady(t *testing.T) {
 		kafka   bool     // a broker's log, with the kafka role's patterns
 		extra   []string // more arguments
 		systemd bool     // under systemd (the journal) instead of supervisor
+		pids    []int    // the program's process at each poll (supervisor)
 	}{
 		{"every chain started", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started) + line(now, "mychannel", started),
-			false, 0, `"ready": true`, false, nil, false},
+			false, 0, `"ready": true`, false, nil, false, nil},
 		{"one chain still starting", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started),
-			false, 1, "channel mychannel not ready yet; are the brokers up?", false, nil, false},
+			false, 1, "channel mychannel not ready yet; are the brokers up?", false, nil, false, nil},
 		{"an earlier run's start phase does not count", line(old, "sys", starting) + line(old, "sys", started) + line(now, "sys", starting),
-			false, 1, "channel sys not ready yet", false, nil, false},
+			false, 1, "channel sys not ready yet", false, nil, false, nil},
 		{"nothing started in this run", line(old, "sys", starting) + line(old, "sys", started),
-			false, 1, "no channel has begun starting yet", false, nil, false},
-		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, 1, "the service is not running", false, nil, false},
+			false, 1, "no channel has begun starting yet", false, nil, false, nil},
+		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, 1, "the service is not running", false, nil, false, nil},
 		{"kafka broker started", kafkaLine(old, "registered") + kafkaLine(old, "started") + kafkaLine(now, "registered") + kafkaLine(now, "started"),
-			false, 0, `"keys": ["4"]`, true, nil, false},
+			false, 0, `"keys": ["4"]`, true, nil, false, nil},
 		{"kafka broker still starting", kafkaLine(old, "started") + kafkaLine(now, "registered"),
-			false, 1, "broker 4 not ready yet", true, nil, false},
+			false, 1, "broker 4 not ready yet", true, nil, false, nil},
 		{"up long enough: its start rotated out of the log", line(old, "sys", started),
-			false, 0, "its start is no longer in its log", false, []string{"--settled", "0"}, false},
+			false, 0, "its start is no longer in its log", false, []string{"--settled", "0"}, false, nil},
+		{"kafka broker started again and again (it refuses its settings after its start counted)", kafkaLine(now, "registered"),
+			false, 1, "it exits while starting: started again 3 times", true, []string{"--timeout", "30"}, false,
+			[]int{sleeper.Process.Pid, os.Getpid(), os.Getppid(), 1}},
 		{"systemd: every chain started", line(now, "sys", starting) + line(now, "sys", started),
-			false, 0, `"ready": true`, false, nil, true},
+			false, 0, `"ready": true`, false, nil, true, nil},
 		{"systemd: not running", line(now, "sys", starting) + line(now, "sys", started),
-			true, 1, "the service is not running", false, nil, true},
+			true, 1, "the service is not running", false, nil, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -652,6 +660,14 @@ func TestLogReady(t *testing.T) {
 			os.Remove(filepath.Join(dir, "stopped"))
 			if tt.stopped {
 				os.WriteFile(filepath.Join(dir, "stopped"), nil, 0o644)
+			}
+			os.Remove(filepath.Join(dir, "pids"))
+			if tt.pids != nil {
+				var b strings.Builder
+				for _, p := range tt.pids {
+					fmt.Fprintln(&b, p)
+				}
+				os.WriteFile(filepath.Join(dir, "pids"), []byte(b.String()), 0o644)
 			}
 			patterns := readyPatterns(t, filepath.Join(root, "roles/orderer/tasks/health.yml"))
 			if tt.kafka {

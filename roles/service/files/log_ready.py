@@ -14,7 +14,12 @@ systemd the unit's current invocation, under supervisor the log lines
 written since the process started.
 
 Prints one JSON object; exit 0 when ready, 1 when the service is not
-running or the timeout passed (the message names the keys still waiting).
+running, keeps failing while it starts, or the timeout passed (the message
+names the keys still waiting). Keeps failing: the service manager started
+it again --restarts times during the wait (supervisor's autorestart and
+systemd's Restart= restart a process that exits after its start counted,
+so a service that refuses its settings a second after it starts would
+otherwise look like one still starting until the timeout).
 A process up longer than --settled whose start lines have rotated out of
 its log counts as ready: it started long ago, and its callers' health
 checks follow.
@@ -132,6 +137,8 @@ def main():
     ap.add_argument("--hint", default="", help="appended to the timeout message")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--poll", type=float, default=1)
+    ap.add_argument("--restarts", type=int, default=3,
+                    help="fail once the service was started again this many times during the wait")
     ap.add_argument("--settled", type=float, default=900,
                     help="a process up this long whose start lines are no longer in its log (rotated away) is ready")
     a = ap.parse_args()
@@ -139,6 +146,7 @@ def main():
     begin_re, done_re = re.compile(a.begin), re.compile(a.done)
     begin = time.time()
     starting, started, lines = [], set(), []
+    pids = []
     while True:
         if a.manager == "systemd":
             lines = systemd_lines(a.unit)
@@ -148,6 +156,13 @@ def main():
             print(json.dumps({"ready": False, "msg": "the service is not running (it exited or was never started)"}))
             return 1
         lines, pid = lines
+        if pid not in pids:
+            pids.append(pid)
+        if len(pids) > a.restarts:
+            print(json.dumps({"ready": False, "pids": pids,
+                              "msg": "it exits while starting: started again %d times in %ds (processes %s)"
+                                     % (len(pids) - 1, time.time() - begin, ", ".join(map(str, pids)))}))
+            return 1
         starting, started = progress(lines, begin_re, done_re)
         waiting = [c for c in starting if c not in started]
         if starting and not waiting:
