@@ -96,7 +96,7 @@ func badInputCases() []badInputCase {
 			want: "server212: peer_name peer0 is also the name of server211 in org group org1"},
 		{name: "peer reconnect backoff not a duration", kind: "inventory",
 			hostVars: map[string]string{"server212": "peer_deliveryclient_reconnect_backoff_threshold: soon"},
-			want:     `server212: peer_deliveryclient_reconnect_backoff_threshold "soon" is not a positive duration such as 5s`},
+			want:     `server212: peer_deliveryclient_reconnect_backoff_threshold "soon" is not a duration such as 2s or 500ms`},
 		{name: "org settings differ within an org", kind: "inventory", hostVars: map[string]string{"server212": "org_msp_id: Org9MSP"},
 			want: `server212: org_msp_id "Org9MSP" differs from "Org1MSP" on the other peers of org group org1`},
 		{name: "kafka property the template renders", kind: "inventory",

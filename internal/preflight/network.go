@@ -37,13 +37,8 @@ func (c *checker) network(t *inventory.Topology) {
 		c.errorf("channel-name", controller, "fabric_channel %q is also the system channel's name (artifacts_system_channel)", text(n.Channel))
 	}
 
-	if isUnset(n.BatchTimeout) {
-		c.errorf("batch", controller, "artifacts_batch_timeout is not set")
-	} else if d, err := time.ParseDuration(text(n.BatchTimeout)); err != nil {
-		c.errorf("batch", controller, "artifacts_batch_timeout %q is not a duration such as 2s or 500ms", text(n.BatchTimeout))
-	} else if d <= 0 {
-		c.errorf("batch", controller, "artifacts_batch_timeout %s is not positive (Fabric rejects a non-positive BatchTimeout)", d)
-	} else if d > time.Hour {
+	if d, ok := c.duration("batch", controller, "artifacts_batch_timeout", n.BatchTimeout,
+		" (Fabric rejects a non-positive BatchTimeout)"); ok && d > time.Hour {
 		c.add(Warning, "batch", controller, "", "artifacts_batch_timeout %s: a block is cut at most every %s when transactions are few", d, d)
 	}
 	if count, ok := c.int("batch", "", "artifacts_max_message_count", n.MaxMessageCount); ok && count < 1 {

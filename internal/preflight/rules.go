@@ -155,6 +155,25 @@ func (c *checker) nodeID(rule, host, field string, v any, ids map[int64]string, 
 	return id
 }
 
+// duration reads a required positive duration (Go's syntax, as Fabric reads
+// it); rejects, when set, says why a non-positive one is refused.
+func (c *checker) duration(rule, host, field string, v any, rejects string) (time.Duration, bool) {
+	s, ok := c.str(rule, host, field, v)
+	if !ok {
+		return 0, false
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		c.errorf(rule, host, "%s %q is not a duration such as 2s or 500ms", field, s)
+		return 0, false
+	}
+	if d <= 0 {
+		c.errorf(rule, host, "%s %s is not positive%s", field, d, rejects)
+		return 0, false
+	}
+	return d, true
+}
+
 // str reads a required string.
 func (c *checker) str(rule, host, field string, v any) (string, bool) {
 	if isUnset(v) {
@@ -352,9 +371,7 @@ func (c *checker) peer(t *inventory.Topology, h HostFacts, address string, orgs 
 		}
 	}
 	// The peer parses it only when it starts; refused here, before anything changed.
-	if d, err := time.ParseDuration(text(p.ReconnectBackoff)); err != nil || d <= 0 {
-		c.errorf("peer", h.Name, "peer_deliveryclient_reconnect_backoff_threshold %q is not a positive duration such as 5s", text(p.ReconnectBackoff))
-	}
+	c.duration("peer", h.Name, "peer_deliveryclient_reconnect_backoff_threshold", p.ReconnectBackoff, "")
 	port, _ := integer(p.Port)
 	ops, _ := integer(p.OperationsPort)
 	o.Peers = append(o.Peers, inventory.Peer{Node: inventory.Node{Host: h.Name, Address: address, Port: int(port)},
