@@ -254,3 +254,77 @@ func TestAddPrebuilt(t *testing.T) {
 		}
 	}
 }
+
+// TestPrebuiltPackageKept: the package is made once and read back while the
+// source and the executable are unchanged (without the go tool, which only
+// packaging needs), and made again after either changes.
+func TestPrebuiltPackageKept(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	_ = os.MkdirAll(src, 0o755)
+	_ = os.WriteFile(filepath.Join(src, "go.mod"), []byte("module example.com/cc\n\ngo 1.21\n"), 0o644)
+	_ = os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644)
+	bin := filepath.Join(dir, "cc")
+	_ = os.WriteFile(bin, []byte("\x7fELF one"), 0o755)
+	kept := bin + ".package"
+	goPath := os.Getenv("PATH")
+
+	contents := func(p *Package) map[string][]byte {
+		t.Helper()
+		files, err := untarGz(p.Code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}
+	if _, err := PrebuiltPackage(src, "cc_1", bin, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(kept); err == nil {
+		t.Fatal("check mode (keep false) kept a package")
+	}
+	first, err := PrebuiltPackage(src, "cc_1", bin, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name    string
+		change  func()
+		repacks bool
+		want    map[string]string // file in the package -> content
+	}{
+		{"nothing changed", func() {}, false, map[string]string{PrebuiltName: "\x7fELF one"}},
+		{"a damaged kept package", func() { _ = os.WriteFile(kept, []byte(keptHeader+"\nx\n"), 0o644) }, true,
+			map[string]string{PrebuiltName: "\x7fELF one"}},
+		{"the executable rebuilt", func() { _ = os.WriteFile(bin, []byte("\x7fELF two"), 0o755) }, true,
+			map[string]string{PrebuiltName: "\x7fELF two"}},
+		{"a source file edited", func() {
+			_ = os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nfunc main() { _ = 1 }\n"), 0o644)
+		}, true, map[string]string{"src/main.go": "package main\n\nfunc main() { _ = 1 }\n"}},
+	} {
+		tt.change()
+		// Without the go tool only a kept package can be returned.
+		t.Setenv("PATH", "")
+		p, err := PrebuiltPackage(src, "cc_1", bin, true)
+		t.Setenv("PATH", goPath)
+		if tt.repacks {
+			if err == nil || !strings.Contains(err.Error(), "go tool") {
+				t.Fatalf("%s: the kept package was used (err %v)", tt.name, err)
+			}
+			if p, err = PrebuiltPackage(src, "cc_1", bin, true); err != nil {
+				t.Fatalf("%s: %v", tt.name, err)
+			}
+		} else if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if p.Path != first.Path {
+			t.Errorf("%s: path %q, want %q", tt.name, p.Path, first.Path)
+		}
+		files := contents(p)
+		for f, want := range tt.want {
+			if string(files[f]) != want {
+				t.Errorf("%s: %s holds %q, want %q", tt.name, f, files[f], want)
+			}
+		}
+	}
+}

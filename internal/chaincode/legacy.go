@@ -49,14 +49,14 @@ func installed(ctx *module.Context, a Args) (module.Result, error) {
 			return module.Result{Data: data, Msg: fmt.Sprintf("chaincode %s %s is already installed on peer %s", a.Name, a.Version, a.Peer)}, nil
 		}
 	}
-	pkg, err := PackageGo(a.Path, labelFor(a))
+	var pkg *Package
+	if a.Binary != "" {
+		pkg, err = PrebuiltPackage(a.Path, labelFor(a), a.Binary, !ctx.CheckMode())
+	} else {
+		pkg, err = PackageGo(a.Path, labelFor(a))
+	}
 	if err != nil {
 		return module.Result{}, err
-	}
-	if a.Binary != "" {
-		if err := pkg.AddPrebuilt(a.Binary); err != nil {
-			return module.Result{}, err
-		}
 	}
 	data["cc_path"], data["package_bytes"] = pkg.Path, len(pkg.Code)
 	after, diff := installDiff(list, a.Name+" "+a.Version, "chaincodes", a.Peer)
