@@ -172,7 +172,7 @@ func TestServersEndToEnd(t *testing.T) {
 	// within service_start_seconds, and the failure shows its journal.
 	t.Run("a service that exits at once fails its start, with its last log lines", func(t *testing.T) {
 		r := Run(t, work, env, VenvBin(t, "ansible-playbook"), "-i", inventory,
-			filepath.Join(RepoRoot(t), "tests", "testdata", "servers", "crasher.yml"), "-e", "target=server211")
+			filepath.Join(RepoRoot(t), "tests", "testdata", "servers", "crasher.yml"), "--limit", "server211")
 		if r.Err != nil {
 			t.Errorf("crasher.yml: %v\n%s", r.Err, tail(r.Stdout, 40))
 		}
