@@ -280,8 +280,10 @@ func TestPrebuiltPackageKept(t *testing.T) {
 	if _, err := PrebuiltPackage(src, "cc_1", bin, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(kept); err == nil {
-		t.Fatal("check mode (keep false) kept a package")
+	for _, f := range []string{kept, kept + ".lock"} {
+		if _, err := os.Stat(f); err == nil {
+			t.Fatalf("check mode (keep false) wrote %s", f)
+		}
 	}
 	first, err := PrebuiltPackage(src, "cc_1", bin, true)
 	if err != nil {

@@ -36,8 +36,13 @@ func PrebuiltPackage(dir, label, binary string, keep bool) (*Package, error) {
 	}
 	file := binary + ".package"
 	// Installs on several peers run at once: the first packages, the others
-	// wait here and read what it kept.
-	if lock, err := os.OpenFile(file+".lock", os.O_CREATE|os.O_RDWR, 0o644); err == nil {
+	// wait here and read what it kept. (Check mode makes no lock file: a
+	// kept package is renamed into place whole, so reading needs none.)
+	flags := os.O_RDWR
+	if keep {
+		flags |= os.O_CREATE
+	}
+	if lock, err := os.OpenFile(file+".lock", flags, 0o644); err == nil {
 		defer lock.Close()
 		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX) == nil {
 			defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
