@@ -166,8 +166,6 @@ func TestServersEndToEnd(t *testing.T) {
 		}
 	})
 
-	// The backbone is secured on real servers as on the local network.
-	workdir := filepath.Join(lab.dir, "controller")
 	// The unit's ExecStartPost pause: a start fails when the process exits
 	// within service_start_seconds, and the failure shows its journal.
 	t.Run("a service that exits at once fails its start, with its last log lines", func(t *testing.T) {
@@ -178,6 +176,8 @@ func TestServersEndToEnd(t *testing.T) {
 		}
 	})
 
+	// The backbone is secured on real servers as on the local network.
+	workdir := filepath.Join(lab.dir, "controller")
 	t.Run("the ordering backbone refuses strangers", func(t *testing.T) {
 		checkBackboneRefusesStrangers(t, workdir,
 			[]string{lab.addr("215") + ":2181", lab.addr("216") + ":2181"},
