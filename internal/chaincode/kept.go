@@ -1,7 +1,6 @@
 package chaincode
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -10,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 )
 
@@ -27,9 +25,8 @@ const keptHeader = "fabrun legacy chaincode package v1"
 // a kept package is read but none is written. A package that cannot be kept
 // (the directory is read-only) is still returned.
 func PrebuiltPackage(dir, label, binary string, keep bool) (*Package, error) {
-	if err := checkPrebuilt(binary); err != nil {
-		return nil, err
-	}
+	// The key holds the executable's content, so a kept package was made
+	// from this very executable, which AddPrebuilt checked then.
 	key, err := packageKey(dir, binary)
 	if err != nil {
 		return nil, err
@@ -99,28 +96,19 @@ func packageKey(dir, binary string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// readKept returns the package kept in file when it was kept under key.
+// readKept returns the package kept in file when it was kept under key
+// (writeKept renames a whole file into place, so a matching key means a
+// whole package).
 func readKept(file, key string) (*Package, bool) {
 	b, err := os.ReadFile(file)
 	if err != nil {
 		return nil, false
 	}
-	r := bufio.NewReader(bytes.NewReader(b))
-	var lines [3]string
-	for i := range lines {
-		if lines[i], err = r.ReadString('\n'); err != nil {
-			return nil, false
-		}
-		lines[i] = strings.TrimSuffix(lines[i], "\n")
-	}
-	if lines[0] != keptHeader || lines[1] != key || lines[2] == "" {
+	parts := bytes.SplitN(b, []byte("\n"), 4)
+	if len(parts) != 4 || string(parts[0]) != keptHeader || string(parts[1]) != key || len(parts[2]) == 0 {
 		return nil, false
 	}
-	code, _ := io.ReadAll(r)
-	if _, err := untarGz(code); err != nil {
-		return nil, false
-	}
-	return &Package{Code: code, Path: lines[2]}, true
+	return &Package{Code: parts[3], Path: string(parts[2])}, true
 }
 
 // writeKept keeps p in file under key, whole or not at all (a rename).
