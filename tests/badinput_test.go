@@ -4,10 +4,14 @@ package tests
 // inventory, the extra vars, a module's arguments or the files on the
 // controller, and each must end in a clear error naming the variable (or
 // file) and the host, with the right exit code, before anything changes.
-// Inventory, extra-vars and file cases run through both entry points: the
-// runner (`fabrun check`, exit 4; a few also `fabrun deploy`) and Ansible
-// on its own (ansible-playbook playbooks/site.yml, or the phase playbook
-// named, exit 2). Module cases run the module from a playbook. Around each
+// Inventory, extra-vars and file cases run through the runner (`fabrun
+// check`, exit 4; a few also `fabrun deploy`), which runs the preflight
+// plays with ansible-playbook. Some of each kind (ansible: true) also run
+// through Ansible on its own (ansible-playbook playbooks/site.yml, or the
+// phase playbook named, exit 2): the same plays and rules, so one case of
+// each way a value arrives (host vars, an inventory edit, -e, a JSON -e,
+// files) proves that entry point's wiring without running it 50 times.
+// Module cases run the module from a playbook. Around each
 // case every file under the case's directory (its inventory, fabrun_home of
 // every host, and the controller's crypto material and genesis block) is
 // checksummed: nothing may be created, changed or removed. The Ansible
@@ -42,7 +46,9 @@ type badInputCase struct {
 	edit [2]string
 	// extra are -e values given to both entry points.
 	extra []string
-	// playbook is the Ansible entry point (site.yml when empty).
+	// ansible: the case also runs through ansible-playbook on its own;
+	// playbook is that entry point (site.yml when empty).
+	ansible  bool
 	playbook string
 	// damage changes the copied controller directory (file cases).
 	damage func(t *testing.T, controller string)
@@ -63,7 +69,7 @@ func badInputCases() []badInputCase {
 	return []badInputCase{
 		// Inventory.
 		{name: "duplicate broker id", kind: "inventory", hostVars: map[string]string{"server214": "kafka_broker_id: 1"},
-			want: "server215: kafka_broker_id 1 is also the id of server214", deploy: true},
+			want: "server215: kafka_broker_id 1 is also the id of server214", deploy: true, ansible: true},
 		{name: "duplicate zookeeper id", kind: "inventory", hostVars: map[string]string{"server216": "zookeeper_id: 1"},
 			want: "server216: zookeeper_id 1 is also the id of server215"},
 		{name: "zookeeper id out of range", kind: "inventory", hostVars: map[string]string{"server215": "zookeeper_id: 0"},
@@ -73,7 +79,7 @@ func badInputCases() []badInputCase {
 		{name: "broker id unset", kind: "inventory", hostVars: map[string]string{"server214": "kafka_broker_id: null"},
 			want: "server214: kafka_broker_id is not set"},
 		{name: "host in no group", kind: "inventory", edit: [2]string{"  hosts:\n", "  hosts:\n    stray:\n      ansible_host: 127.0.194.219\n"},
-			want: "stray: the host is in no group"},
+			want: "stray: the host is in no group", ansible: true},
 		{name: "org without peers", kind: "inventory", edit: [2]string{"        org1:\n", "        org3: {}\n        org1:\n"},
 			want: `group "org3" has no hosts`},
 		{name: "two services on one address and port", kind: "inventory", hostVars: map[string]string{"server215": "kafka_port: 2181"},
@@ -104,13 +110,13 @@ func badInputCases() []badInputCase {
 			want:     `server214: kafka_extra_properties["min.insync.replicas"] repeats a key server.properties already renders`},
 		{name: "kafka properties never rendered", kind: "inventory",
 			hostVars: map[string]string{"server214": "kafka_properties: {min.insync.replicas: 2}"},
-			want:     "server214: kafka_properties is not a variable of the kafka role"},
+			want:     "server214: kafka_properties is not a variable of the kafka role", ansible: true},
 		{name: "misspelt kafka variable", kind: "inventory", hostVars: map[string]string{"server216": "kafka_min_insync_replica: 2"},
 			want: "server216: kafka_min_insync_replica is not a variable of the kafka role"},
 
 		// Extra vars.
 		{name: "channel name upper case", kind: "extra vars", extra: []string{"fabric_channel=MyChannel"},
-			want: `localhost: fabric_channel "MyChannel" is not a valid channel name`, deploy: true},
+			want: `localhost: fabric_channel "MyChannel" is not a valid channel name`, deploy: true, ansible: true},
 		{name: "channel name empty", kind: "extra vars", extra: []string{"fabric_channel="},
 			want: "localhost: fabric_channel missing"},
 		{name: "channel name starts with a digit", kind: "extra vars", extra: []string{"fabric_channel=1channel"},
@@ -124,7 +130,7 @@ func badInputCases() []badInputCase {
 		{name: "channel is the system channel", kind: "extra vars", extra: []string{"fabric_channel=system-channel"},
 			want: `localhost: fabric_channel "system-channel" is also the system channel's name`},
 		{name: "chaincode name with space", kind: "extra vars", extra: []string{`{"chaincode_name": "my cc"}`},
-			want: `localhost: chaincode_name "my cc" does not match Fabric's chaincode name rule`},
+			want: `localhost: chaincode_name "my cc" does not match Fabric's chaincode name rule`, ansible: true},
 		{name: "chaincode name empty", kind: "extra vars", extra: []string{"chaincode_name="},
 			want: "localhost: chaincode_name is empty"},
 		{name: "chaincode version with slash", kind: "extra vars", extra: []string{"chaincode_version=1/2"},
@@ -148,7 +154,7 @@ func badInputCases() []badInputCase {
 		{name: "batch absolute overflows", kind: "extra vars", extra: []string{`{"artifacts_absolute_max_bytes": "5 GB"}`},
 			want: `localhost: artifacts_absolute_max_bytes size "5 GB" overflows the 32 bits Fabric keeps it in`},
 		{name: "min insync equal to replication factor", kind: "extra vars", extra: []string{"kafka_min_insync_replicas=3"},
-			want: "server214: kafka_min_insync_replicas 3 is not below kafka_default_replication_factor 3"},
+			want: "server214: kafka_min_insync_replicas 3 is not below kafka_default_replication_factor 3", ansible: true},
 		{name: "replication factor over brokers", kind: "extra vars", extra: []string{"kafka_default_replication_factor=4"},
 			want: "server214: kafka_default_replication_factor 4 is more than the 3 brokers of group kafka"},
 		{name: "kafka message size below the block size", kind: "extra vars", extra: []string{"kafka_message_max_bytes=1048588"},
@@ -163,7 +169,7 @@ func badInputCases() []badInputCase {
 		// Files on the controller (the artifacts of a deployed network).
 		{name: "corrupt genesis block", kind: "files", damage: func(t *testing.T, c string) {
 			writeFile(t, filepath.Join(c, genesis), "not a block", 0o644)
-		}, want: "localhost: the genesis block %C/" + genesis + " (artifacts_channel_dir) is corrupt"},
+		}, want: "localhost: the genesis block %C/" + genesis + " (artifacts_channel_dir) is corrupt", ansible: true},
 		{name: "genesis block of the wrong kind", kind: "files", damage: func(t *testing.T, c string) {
 			tx, err := os.ReadFile(filepath.Join(c, "channel-artifacts", "mychannel.tx"))
 			if err != nil {
@@ -171,7 +177,7 @@ func badInputCases() []badInputCase {
 			}
 			writeFile(t, filepath.Join(c, genesis), string(tx), 0o644)
 		}, want: "localhost: the genesis block %C/" + genesis + " (artifacts_channel_dir) is corrupt: not a"},
-		{name: "missing genesis block for the orderer phase", kind: "files", playbook: "orderer.yml",
+		{name: "missing genesis block for the orderer phase", kind: "files", ansible: true, playbook: "orderer.yml",
 			extra: []string{"preflight_artifacts_required=true"}, damage: func(t *testing.T, c string) {
 				os.Remove(filepath.Join(c, genesis))
 			}, want: "localhost: the genesis block %C/" + genesis + " (artifacts_channel_dir) is missing, and this playbook does not make it"},
@@ -180,7 +186,7 @@ func badInputCases() []badInputCase {
 		}, want: "server215: the orderer orderer0.example.com signing key %C/crypto/" + ordererKey + " (artifacts_crypto_dir) is missing"},
 		{name: "peer TLS key readable by others", kind: "files", damage: func(t *testing.T, c string) {
 			os.Chmod(filepath.Join(c, "crypto", peerTLSKey), 0o644)
-		}, want: "server211: the peer peer0.org1.example.com TLS key %C/crypto/" + peerTLSKey + " (artifacts_crypto_dir) has mode 0644"},
+		}, want: "server211: the peer peer0.org1.example.com TLS key %C/crypto/" + peerTLSKey + " (artifacts_crypto_dir) has mode 0644", ansible: true},
 		{name: "admin key readable by the group", kind: "files", damage: func(t *testing.T, c string) {
 			os.Chmod(filepath.Join(c, "crypto", adminKey), 0o640)
 		}, want: "localhost: the org Org2MSP admin signing key %C/crypto/" + adminKey + " (artifacts_crypto_dir) has mode 0640"},
@@ -291,6 +297,15 @@ func TestBadInput(t *testing.T) {
 	if len(cases) < 40 {
 		t.Fatalf("%d cases, the table promises at least 40", len(cases))
 	}
+	viaAnsible := map[string]bool{}
+	for _, tc := range cases {
+		viaAnsible[tc.kind] = viaAnsible[tc.kind] || tc.ansible
+	}
+	for _, kind := range []string{"inventory", "extra vars", "files"} {
+		if !viaAnsible[kind] {
+			t.Errorf("no %s case runs through ansible-playbook on its own (ansible: true)", kind)
+		}
+	}
 	FabrunBin(t)
 	for _, m := range []string{"fabric_crypto", "fabric_configtx", "fabric_channel", "fabric_chaincode", "fabric_preflight"} {
 		ModuleBin(t, m)
@@ -356,6 +371,10 @@ func TestBadInput(t *testing.T) {
 				}
 			}
 
+			if !tc.ansible {
+				sameTree(t, "the case", before, treeSums(t, dir))
+				return
+			}
 			playbook := tc.playbook
 			if playbook == "" {
 				playbook = "site.yml"

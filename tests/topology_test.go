@@ -21,6 +21,7 @@ import (
 // certificates, and a client without one is refused by peers and orderers.
 func TestTopologyIsData(t *testing.T) {
 	tier(t, "network")
+	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	root := RepoRoot(t)
 	for _, m := range []string{"fabric_crypto", "fabric_configtx", "fabric_channel", "fabric_chaincode"} {
 		ModuleBin(t, m)
@@ -91,7 +92,7 @@ func TestTopologyIsData(t *testing.T) {
 		t.Log(faults.table())
 	})
 
-	t.Run("fabrun migrate: three orderers to Raft, interrupted and resumed", func(t *testing.T) {
+	t.Run("fabrun migrate: three orderers to Raft", func(t *testing.T) {
 		raftMigrationChecks(t, largeMigrationNet(t, dir, hostsDir, inventory, vars))
 	})
 
