@@ -80,7 +80,9 @@ func TestChaincodeBuilderPrebuiltRefused(t *testing.T) {
 // chaincode was compiled once, on the controller: no peer has Go in its environment (no GOROOT, GOCACHE or
 // FABRUN_GO, this machine's Go not on its PATH), every peer's builder
 // installed the prebuilt executable and compiled nothing, and every running
-// chaincode process is that executable, byte for byte.
+// chaincode process is that executable, byte for byte, with its launch files
+// (its TLS client key among them) in its peer's own peer_tmp_dir, not the
+// machine's /tmp.
 func checkPeersRunPrebuiltChaincode(t *testing.T, hostsDir, bin string) {
 	t.Helper()
 	want, err := os.ReadFile(bin)
@@ -136,6 +138,21 @@ func checkPeersRunPrebuiltChaincode(t *testing.T, hostsDir, bin string) {
 		got, err := os.ReadFile(fmt.Sprintf("/proc/%d/exe", p.PID))
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("chaincode process %d (%s) does not run the controller's %s (%v)", p.PID, p.Cmdline, bin, err)
+		}
+		host, _, _ := strings.Cut(strings.TrimPrefix(p.Cmdline, hostsDir+"/"), "/")
+		tmp := filepath.Join(hostsDir, host, "data", "peer", "tmp") + "/fabric-run"
+		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID))
+		if err != nil {
+			t.Fatalf("chaincode process %d: %v", p.PID, err)
+		}
+		key := ""
+		for _, kv := range strings.Split(string(environ), "\x00") {
+			if v, ok := strings.CutPrefix(kv, "CORE_TLS_CLIENT_KEY_FILE="); ok {
+				key = v
+			}
+		}
+		if !strings.HasPrefix(key, tmp) {
+			t.Errorf("chaincode process %d (%s): its TLS client key %q is not in %s*", p.PID, p.Cmdline, key, tmp)
 		}
 	}
 	if running == 0 {
