@@ -6,6 +6,7 @@ package tests
 // parsed (`fabrun check`).
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -210,6 +212,70 @@ func TestFabrunEventsFromAnsible(t *testing.T) {
 	log, _ := os.ReadFile(res.Log)
 	if !strings.Contains(string(log), "PLAY RECAP") || strings.Contains(string(log), "FABRUN-EVENT") {
 		t.Errorf("log %s lacks Ansible's output or has event lines", res.Log)
+	}
+}
+
+// TestCancelledRunStopsAnsible cancels playbook.Run (what Ctrl-C or SIGTERM
+// does to fabrun) while a task's module runs: ansible-playbook, its worker
+// and the module must all be gone soon after, as after Ctrl-C in a terminal.
+// Ansible's workers run in sessions of their own, so a SIGKILL of
+// ansible-playbook alone left them and their modules running.
+func TestCancelledRunStopsAnsible(t *testing.T) {
+	tier(t, "module")
+	root := RepoRoot(t)
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "playbooks"), 0o755)
+	data, err := os.ReadFile(filepath.Join(root, "ansible.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(home, "ansible.cfg"), data, 0o644)
+	// A sleep no other process has: its seconds carry a fraction of our own.
+	sleep := fmt.Sprintf("sleep 3600.%d", os.Getpid())
+	os.WriteFile(filepath.Join(home, "playbooks", "long.yml"), []byte(`---
+- name: Long play
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Sleeps
+      ansible.builtin.command: "`+sleep+`"
+`), 0o644)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if len(procsMatching(sleep)) > 0 {
+				break
+			}
+		}
+		cancel()
+	}()
+	start := time.Now()
+	res, err := playbook.Run(ctx, playbook.Options{
+		Home: home, AnsiblePlaybook: VenvBin(t, "ansible-playbook"), Inventory: "localhost,",
+		ExtraVars: []string{"ansible_python_interpreter=" + VenvBin(t, "python3")},
+		Env:       map[string]string{"ANSIBLE_LOCAL_TEMP": t.TempDir()},
+		Log:       filepath.Join(t.TempDir(), "long.log"),
+	}, "long")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cancelled run returned after %s: exit %d, %q", time.Since(start).Round(100*time.Millisecond), res.ExitCode, res.Error)
+	if res.OK() {
+		t.Errorf("a cancelled run is OK: %+v", res)
+	}
+	var left []procInfo
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if left = append(procsMatching(sleep), procsMatching(home)...); len(left) == 0 {
+			break
+		}
+	}
+	for _, p := range left {
+		syscall.Kill(p.PID, syscall.SIGKILL)
+	}
+	if len(left) > 0 {
+		t.Errorf("still running 10 s after the cancelled run returned: %v", left)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apenella/go-ansible/v2/pkg/execute"
+	ansibleexec "github.com/apenella/go-ansible/v2/pkg/execute/exec"
 	ansibleplaybook "github.com/apenella/go-ansible/v2/pkg/playbook"
 )
 
@@ -230,8 +231,10 @@ func Run(ctx context.Context, opts Options, playbook string) (*Result, error) {
 	}
 	stderr := &tail{n: 20, also: human}
 
+	proc := &interruptible{}
 	exe := execute.NewDefaultExecute(
 		execute.WithCmd(newCmd(opts, playbook)),
+		execute.WithExecutable(proc),
 		execute.WithCmdRunDir(opts.Home),
 		execute.WithEnvVars(Env(opts, pluginDir)),
 		execute.WithWrite(stdout),
@@ -246,6 +249,11 @@ func Run(ctx context.Context, opts Options, playbook string) (*Result, error) {
 	if runErr != nil {
 		code = exitCode(runErr)
 	}
+	if ctx.Err() != nil && proc.cmd != nil && proc.cmd.ProcessState != nil {
+		// go-ansible returns no error for a cancelled run: the process's own
+		// status (99 after SIGINT, -1 when killed) keeps it from looking OK.
+		code = proc.cmd.ProcessState.ExitCode()
+	}
 	errText := stderr.String()
 	if errText == "" && runErr != nil {
 		errText = firstLine(runErr.Error())
@@ -256,6 +264,28 @@ func Run(ctx context.Context, opts Options, playbook string) (*Result, error) {
 	res := tracker.Finish(code, errText)
 	res.Log = opts.Log
 	return res, nil
+}
+
+// interruptible starts ansible-playbook so that a cancelled run stops it as
+// Ctrl-C does: SIGINT, which it forwards to its workers (each in a session of
+// its own) and they to their modules, then SIGKILL if it is still there
+// after stopWait. exec.CommandContext's own SIGKILL left the workers and
+// their modules running on, changing hosts after fabrun had stopped.
+type interruptible struct {
+	ansibleexec.OsExec
+	cmd *exec.Cmd // the one it started
+}
+
+// stopWait is how long an interrupted ansible-playbook gets to stop its
+// workers (they finish their module's cleanup) before it is killed.
+const stopWait = time.Minute
+
+func (i *interruptible) CommandContext(ctx context.Context, name string, arg ...string) ansibleexec.Cmder {
+	cmd := exec.CommandContext(ctx, name, arg...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = stopWait
+	i.cmd = cmd
+	return cmd
 }
 
 func mustCommand(opts Options, playbook string) []string {
