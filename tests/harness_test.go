@@ -29,16 +29,6 @@ import (
 // lab. The unit tier lives outside tests/ (`make test-unit`).
 var testTiers = []string{"unit", "module", "network", "servers"}
 
-// Long tests: the end-to-end tests and the few module tests that take a
-// minute or more call t.Parallel, so they run after the short ones, two at a
-// time (go test's -parallel, GOMAXPROCS by default): each spends about a
-// fifth of its time waiting (JVMs starting, services settling, SSH round
-// trips) with a core idle, which the other one fills. They share nothing
-// but the read-only build: each has its own loopback /24 (the network test
-// 127.0.197, the topology 127.0.198, Raft 127.0.196, Molecule 127.0.201)
-// or the lab's subnet, its own directories and --log-dir, and finds its
-// processes by its own directory.
-
 // tier skips the test when FABRUN_TEST_TIERS is set (a comma-separated list,
 // as `make test-<tier>` sets it) and does not name the test's tier. Unset, every
 // tier runs.

@@ -337,7 +337,6 @@ func TestKafkaPreflightRejects(t *testing.T) {
 
 func TestKafkaServiceRole(t *testing.T) {
 	tier(t, "module")
-	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	dir := t.TempDir()
 	home := filepath.Join(dir, "home")
 	inv := filepath.Join(dir, "hosts.yml")

@@ -17,7 +17,6 @@ func TestYamllint(t *testing.T) {
 // named, every role's variables prefixed with its name.
 func TestAnsibleLintProduction(t *testing.T) {
 	tier(t, "module")
-	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	r := Run(t, RepoRoot(t), nil, VenvBin(t, "ansible-lint"), "--profile", "production", "--nocolor")
 	if r.Err != nil {
 		t.Fatalf("ansible-lint --profile production: %v\n%s%s", r.Err, r.Stdout, r.Stderr)

@@ -20,7 +20,6 @@ import (
 // as one chain in which each scenario's prepare finds what it needs already
 // running from the scenario before it.
 func TestMoleculeScenarios(t *testing.T) {
-	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	root := RepoRoot(t)
 	for _, m := range collectionModules(t) {
 		ModuleBin(t, m)

@@ -93,7 +93,6 @@ func networkPIDs(hostsDir string) map[string]int {
 // checkout keeps running.
 func TestNetworkEndToEnd(t *testing.T) {
 	tier(t, "network")
-	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	root := RepoRoot(t)
 	fabrunBin := FabrunBin(t)
 	FabricBin(t, "peer")

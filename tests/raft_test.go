@@ -25,7 +25,6 @@ import (
 // checks (tests/migration_test.go), on the networks it leaves on Raft.
 func TestRaftNative(t *testing.T) {
 	tier(t, "network")
-	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	root := RepoRoot(t)
 	for _, m := range []string{"fabric_crypto", "fabric_configtx", "fabric_channel", "fabric_chaincode"} {
 		ModuleBin(t, m)

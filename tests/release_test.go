@@ -144,7 +144,6 @@ func jarsOf(files map[string][]byte) []string {
 // fails naming the variable and the host and replaces nothing.
 func TestReleaseDownloads(t *testing.T) {
 	tier(t, "module")
-	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	root := RepoRoot(t)
 	peer, orderer := FabricBin(t, "peer"), FabricBin(t, "orderer")
 	zkPacked := mustExist(t, filepath.Join(root, "build", "artifacts", "zookeeper-3.8.4.tar.gz"), "make artifacts")

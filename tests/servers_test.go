@@ -85,7 +85,6 @@ func (l *serversLab) leftovers() []string {
 // then removes the lab and checks nothing of it is left.
 func TestServersEndToEnd(t *testing.T) {
 	tier(t, "servers")
-	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	FabricBin(t, "peer")
 	lab := newServersLab(t)
 	t.Cleanup(func() {

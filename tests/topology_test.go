@@ -21,7 +21,6 @@ import (
 // certificates, and a client without one is refused by peers and orderers.
 func TestTopologyIsData(t *testing.T) {
 	tier(t, "network")
-	t.Parallel() // a long test: see "Long tests" in harness_test.go
 	root := RepoRoot(t)
 	for _, m := range []string{"fabric_crypto", "fabric_configtx", "fabric_channel", "fabric_chaincode"} {
 		ModuleBin(t, m)
