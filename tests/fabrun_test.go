@@ -142,15 +142,7 @@ func TestFabrunCheckProduction(t *testing.T) {
 // give plays, changes, retries and the failing host, task and message.
 func TestFabrunEventsFromAnsible(t *testing.T) {
 	tier(t, "module")
-	root := RepoRoot(t)
-	home := t.TempDir()
-	os.MkdirAll(filepath.Join(home, "playbooks"), 0o755)
-	data, err := os.ReadFile(filepath.Join(root, "ansible.cfg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(home, "ansible.cfg"), data, 0o644)
-	os.WriteFile(filepath.Join(home, "playbooks", "probe.yml"), []byte(`---
+	opts := localPlaybook(t, "probe", `---
 - name: Probe play
   hosts: localhost
   connection: local
@@ -171,19 +163,14 @@ func TestFabrunEventsFromAnsible(t *testing.T) {
     - name: Never runs
       ansible.builtin.debug:
         msg: unreachable
-`), 0o644)
+`)
 	var retries int
-	res, err := playbook.Run(t.Context(), playbook.Options{
-		Home: home, AnsiblePlaybook: VenvBin(t, "ansible-playbook"), Inventory: "localhost,",
-		ExtraVars: []string{"ansible_python_interpreter=" + VenvBin(t, "python3")},
-		Env:       map[string]string{"ANSIBLE_LOCAL_TEMP": t.TempDir()},
-		Log:       filepath.Join(t.TempDir(), "probe.log"),
-		OnEvent: func(ev *playbook.Event) {
-			if ev.Event == playbook.EventRetry {
-				retries++
-			}
-		},
-	}, "probe")
+	opts.OnEvent = func(ev *playbook.Event) {
+		if ev.Event == playbook.EventRetry {
+			retries++
+		}
+	}
+	res, err := playbook.Run(t.Context(), opts, "probe")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,6 +202,23 @@ func TestFabrunEventsFromAnsible(t *testing.T) {
 	}
 }
 
+// localPlaybook is how the tests below run playbook.Run on localhost: a
+// home with the checkout's ansible.cfg and playbooks/<name>.yml holding
+// play, the venv's Python, a log of its own.
+func localPlaybook(t *testing.T, name, play string) playbook.Options {
+	t.Helper()
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "playbooks"), 0o755)
+	writeFile(t, filepath.Join(home, "ansible.cfg"), string(mustRead(t, filepath.Join(RepoRoot(t), "ansible.cfg"))), 0o644)
+	writeFile(t, filepath.Join(home, "playbooks", name+".yml"), play, 0o644)
+	return playbook.Options{
+		Home: home, AnsiblePlaybook: VenvBin(t, "ansible-playbook"), Inventory: "localhost,",
+		ExtraVars: []string{"ansible_python_interpreter=" + VenvBin(t, "python3")},
+		Env:       map[string]string{"ANSIBLE_LOCAL_TEMP": t.TempDir()},
+		Log:       filepath.Join(t.TempDir(), name+".log"),
+	}
+}
+
 // TestCancelledRunStopsAnsible cancels playbook.Run (what Ctrl-C or SIGTERM
 // does to fabrun) while a task's module runs: ansible-playbook, its worker
 // and the module must all be gone soon after, as after Ctrl-C in a terminal.
@@ -222,17 +226,9 @@ func TestFabrunEventsFromAnsible(t *testing.T) {
 // ansible-playbook alone left them and their modules running.
 func TestCancelledRunStopsAnsible(t *testing.T) {
 	tier(t, "module")
-	root := RepoRoot(t)
-	home := t.TempDir()
-	os.MkdirAll(filepath.Join(home, "playbooks"), 0o755)
-	data, err := os.ReadFile(filepath.Join(root, "ansible.cfg"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(home, "ansible.cfg"), data, 0o644)
 	// A sleep no other process has: its seconds carry a fraction of our own.
 	sleep := fmt.Sprintf("sleep 3600.%d", os.Getpid())
-	os.WriteFile(filepath.Join(home, "playbooks", "long.yml"), []byte(`---
+	opts := localPlaybook(t, "long", `---
 - name: Long play
   hosts: localhost
   connection: local
@@ -240,7 +236,7 @@ func TestCancelledRunStopsAnsible(t *testing.T) {
   tasks:
     - name: Sleeps
       ansible.builtin.command: "`+sleep+`"
-`), 0o644)
+`)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() {
@@ -252,12 +248,7 @@ func TestCancelledRunStopsAnsible(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	res, err := playbook.Run(ctx, playbook.Options{
-		Home: home, AnsiblePlaybook: VenvBin(t, "ansible-playbook"), Inventory: "localhost,",
-		ExtraVars: []string{"ansible_python_interpreter=" + VenvBin(t, "python3")},
-		Env:       map[string]string{"ANSIBLE_LOCAL_TEMP": t.TempDir()},
-		Log:       filepath.Join(t.TempDir(), "long.log"),
-	}, "long")
+	res, err := playbook.Run(ctx, opts, "long")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +258,7 @@ func TestCancelledRunStopsAnsible(t *testing.T) {
 	}
 	var left []procInfo
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if left = append(procsMatching(sleep), procsMatching(home)...); len(left) == 0 {
+		if left = append(procsMatching(sleep), procsMatching(opts.Home)...); len(left) == 0 {
 			break
 		}
 	}
