@@ -245,14 +245,14 @@ func Run(ctx context.Context, opts Options, playbook string) (*Result, error) {
 	stdout.Flush()
 	stderr.Flush()
 
+	// The process's own status (go-ansible returns no error for a cancelled
+	// run: 99 after SIGINT, -1 when killed); -1 when it never started.
 	code := 0
-	if runErr != nil {
-		code = exitCode(runErr)
-	}
-	if ctx.Err() != nil && proc.cmd != nil && proc.cmd.ProcessState != nil {
-		// go-ansible returns no error for a cancelled run: the process's own
-		// status (99 after SIGINT, -1 when killed) keeps it from looking OK.
+	switch {
+	case proc.cmd != nil && proc.cmd.ProcessState != nil:
 		code = proc.cmd.ProcessState.ExitCode()
+	case runErr != nil:
+		code = -1
 	}
 	errText := stderr.String()
 	if errText == "" && runErr != nil {
@@ -294,32 +294,6 @@ func mustCommand(opts Options, playbook string) []string {
 		return []string{"ansible-playbook", playbook}
 	}
 	return c
-}
-
-// exitCode digs ansible-playbook's exit status out of go-ansible's error;
-// -1 when it cannot be found.
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return ee.ExitCode()
-	}
-	// go-ansible wraps errors in types that do not all unwrap; its message
-	// names the ansible-playbook error class.
-	msg := err.Error()
-	for code, text := range map[int]string{
-		execute.AnsiblePlaybookErrorCodeGeneralError:             execute.AnsiblePlaybookErrorMessageGeneralError,
-		execute.AnsiblePlaybookErrorCodeOneOrMoreHostFailed:      execute.AnsiblePlaybookErrorMessageOneOrMoreHostFailed,
-		execute.AnsiblePlaybookErrorCodeOneOrMoreHostUnreachable: execute.AnsiblePlaybookErrorMessageOneOrMoreHostUnreachable,
-		execute.AnsiblePlaybookErrorCodeParserError:              execute.AnsiblePlaybookErrorMessageParserError,
-		execute.AnsiblePlaybookErrorCodeBadOrIncompleteOptions:   execute.AnsiblePlaybookErrorMessageBadOrIncompleteOptions,
-		execute.AnsiblePlaybookErrorCodeUserInterruptedExecution: execute.AnsiblePlaybookErrorMessageUserInterruptedExecution,
-		execute.AnsiblePlaybookErrorCodeUnexpectedError:          execute.AnsiblePlaybookErrorMessageUnexpectedError,
-	} {
-		if strings.Contains(msg, text) {
-			return code
-		}
-	}
-	return -1
 }
 
 func firstLine(s string) string {
