@@ -96,18 +96,14 @@ func checkPeersRunPrebuiltChaincode(t *testing.T, hostsDir, bin string) {
 			continue
 		}
 		peers++
-		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID))
-		if err != nil {
-			t.Fatalf("peer %d: %v", p.PID, err)
-		}
-		for _, kv := range strings.Split(string(environ), "\x00") {
-			k, v, _ := strings.Cut(kv, "=")
-			switch {
-			case k == "GOROOT" || k == "GOCACHE" || k == "FABRUN_GO":
-				t.Errorf("%s has %s in its environment: peers should need no Go", p.Cmdline, kv)
-			case k == "PATH" && slices.Contains(filepath.SplitList(v), goBin):
-				t.Errorf("%s has Go (%s) on its PATH %s: peers should need no Go", p.Cmdline, goBin, v)
+		env := procEnviron(t, p.PID)
+		for _, k := range []string{"GOROOT", "GOCACHE", "FABRUN_GO"} {
+			if v, ok := env[k]; ok {
+				t.Errorf("%s has %s=%s in its environment: peers should need no Go", p.Cmdline, k, v)
 			}
+		}
+		if slices.Contains(filepath.SplitList(env["PATH"]), goBin) {
+			t.Errorf("%s has Go (%s) on its PATH %s: peers should need no Go", p.Cmdline, goBin, env["PATH"])
 		}
 	}
 	if peers != 4 {
@@ -141,23 +137,29 @@ func checkPeersRunPrebuiltChaincode(t *testing.T, hostsDir, bin string) {
 		}
 		host, _, _ := strings.Cut(strings.TrimPrefix(p.Cmdline, hostsDir+"/"), "/")
 		tmp := filepath.Join(hostsDir, host, "data", "peer", "tmp") + "/fabric-run"
-		environ, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.PID))
-		if err != nil {
-			t.Fatalf("chaincode process %d: %v", p.PID, err)
-		}
-		key := ""
-		for _, kv := range strings.Split(string(environ), "\x00") {
-			if v, ok := strings.CutPrefix(kv, "CORE_TLS_CLIENT_KEY_FILE="); ok {
-				key = v
-			}
-		}
-		if !strings.HasPrefix(key, tmp) {
+		if key := procEnviron(t, p.PID)["CORE_TLS_CLIENT_KEY_FILE"]; !strings.HasPrefix(key, tmp) {
 			t.Errorf("chaincode process %d (%s): its TLS client key %q is not in %s*", p.PID, p.Cmdline, key, tmp)
 		}
 	}
 	if running == 0 {
 		t.Errorf("no chaincode process under %s", hostsDir)
 	}
+}
+
+// procEnviron is a running process's environment.
+func procEnviron(t *testing.T, pid int) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatalf("process %d: %v", pid, err)
+	}
+	env := map[string]string{}
+	for _, kv := range strings.Split(string(b), "\x00") {
+		if k, v, ok := strings.Cut(kv, "="); ok {
+			env[k] = v
+		}
+	}
+	return env
 }
 
 // TestChaincodeBuildRecord runs the chaincode role's build on the
