@@ -397,6 +397,16 @@ func TestKafkaServiceRole(t *testing.T) {
 		t.Errorf("a pending restart did not restart the service (pid %d)", p)
 	}
 	pid = sleeperPID()
+	if rc := must("redefine"); rc["changed"] != 2 {
+		t.Errorf("a changed program definition: changed=%d, want 2 (the program file, its load and start)", rc["changed"])
+	}
+	if p := sleeperPID(); p == pid {
+		t.Errorf("a changed program definition did not restart the service (pid %d)", p)
+	}
+	if log, _ := os.ReadFile(filepath.Join(home, "log", "sleeper.log")); !strings.Contains(string(log), "FOO=[redefined]") {
+		t.Errorf("sleeper log %q lacks the redefined FOO: the new definition was not loaded", log)
+	}
+	pid = sleeperPID()
 	if rc := must("restart-now"); rc["changed"] != 1 {
 		t.Errorf("the restart entry point on sleeper and an undefined service: changed=%d, want 1 (sleeper only)", rc["changed"])
 	}
