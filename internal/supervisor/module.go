@@ -27,7 +27,6 @@ type Args struct {
 	Chdir       string `json:"chdir"`
 	Name        string `json:"name"`
 	State       string `json:"state"`
-	Reload      bool   `json:"reload"`
 	Restart     bool   `json:"restart"`
 	Timeout     int    `json:"timeout"`
 }
@@ -43,7 +42,6 @@ func Spec() module.Spec {
 			"chdir":       {Type: module.Path},
 			"name":        {Type: module.Str},
 			"state":       {Type: module.Str, Default: StateStarted, Choices: []any{StateStarted, StateRestarted, StateStopped}},
-			"reload":      {Type: module.Bool, Default: false},
 			"restart":     {Type: module.Bool, Default: false},
 			"timeout":     {Type: module.Int, Default: 600},
 		},
@@ -71,8 +69,8 @@ func Run(ctx *module.Context) (module.Result, error) {
 	if a.Timeout < 1 {
 		return module.Result{}, fmt.Errorf("timeout must be at least 1 second (is %d)", a.Timeout)
 	}
-	if a.State != StateStarted && (a.Reload || a.Restart) {
-		return module.Result{}, fmt.Errorf("reload and restart go with state=started (state is %s)", a.State)
+	if a.State != StateStarted && a.Restart {
+		return module.Result{}, fmt.Errorf("restart goes with state=started (state is %s)", a.State)
 	}
 	return states.Run(ctx, a.State, a)
 }
@@ -147,8 +145,10 @@ func (r *run) state() (string, error) {
 }
 
 // started makes supervisord run; with a name, also that program: its
-// definition reloaded first (reload), restarted when it already ran and a
-// restart is pending (restart).
+// definition loaded first when supervisord's differs from the file's (new,
+// changed, or written by a run interrupted before it was loaded), then
+// started unless it runs, or restarted when it ran and a restart is
+// pending (restart).
 func started(mctx *module.Context, a Args) (module.Result, error) {
 	r, cancel := newRun(mctx, a)
 	defer cancel()
@@ -162,24 +162,25 @@ func started(mctx *module.Context, a Args) (module.Result, error) {
 	if r.before, err = r.state(); err != nil {
 		return module.Result{}, err
 	}
-	if r.check {
-		switch {
-		case a.Reload:
-			r.did("load the definition of %s and start it", a.Name)
-		case r.before != "RUNNING":
-			r.did("start %s", a.Name)
-		case a.Restart:
-			r.did("restart %s", a.Name)
-		}
+	if r.check && !up {
+		r.did("start %s", a.Name)
 		return r.result(mctx)
 	}
 	if !up {
 		return module.Result{}, errors.New("supervisord does not answer after its start")
 	}
-	if a.Reload {
-		if err := r.update(); err != nil {
-			return module.Result{}, err
+	loaded, err := r.update()
+	if err != nil {
+		return module.Result{}, err
+	}
+	if r.check {
+		switch {
+		case loaded || r.before != "RUNNING":
+			r.did("start %s", a.Name)
+		case a.Restart:
+			r.did("restart %s", a.Name)
 		}
+		return r.result(mctx)
 	}
 	err = r.c.Start(r.ctx, a.Name)
 	switch {
@@ -192,7 +193,7 @@ func started(mctx *module.Context, a Args) (module.Result, error) {
 			}
 		}
 	case IsFault(err, FaultBadName):
-		return module.Result{}, fmt.Errorf("supervisord has no program %s: its definition was never loaded (reload: true loads it)", a.Name)
+		return module.Result{}, fmt.Errorf("supervisord has no program %s: no [program:%s] in its configuration files", a.Name, a.Name)
 	default:
 		return module.Result{}, fmt.Errorf("%s did not start: %v", a.Name, err)
 	}
@@ -286,30 +287,37 @@ func (r *run) supervisord() (bool, error) {
 	}
 }
 
-// update is `supervisorctl update <name>`: reread the configuration, then
-// add the program when new, or stop, remove and add it again when changed.
-func (r *run) update() error {
+// update is `supervisorctl update <name>`: supervisord rereads its
+// configuration files (which changes nothing that runs), then the program
+// is added when new, or stopped, removed and added again when changed. It
+// reports whether the definition was (in check mode: would be) loaded.
+func (r *run) update() (bool, error) {
 	added, changed, _, err := r.c.Reread(r.ctx)
 	if err != nil {
-		return fmt.Errorf("supervisord did not reread its configuration: %v", err)
+		return false, fmt.Errorf("supervisord did not reread its configuration: %v", err)
 	}
 	name := r.a.Name
-	switch {
-	case slices.Contains(changed, name):
+	isChanged := slices.Contains(changed, name)
+	if !isChanged && !slices.Contains(added, name) {
+		return false, nil
+	}
+	if r.check {
+		r.did("load the definition of %s", name)
+		return true, nil
+	}
+	if isChanged {
 		if _, err := r.c.Call(r.ctx, "supervisor.stopProcessGroup", name, true); err != nil {
-			return fmt.Errorf("stopping %s to load its new definition: %v", name, err)
+			return false, fmt.Errorf("stopping %s to load its new definition: %v", name, err)
 		}
 		if _, err := r.c.Call(r.ctx, "supervisor.removeProcessGroup", name); err != nil {
-			return fmt.Errorf("unloading the old definition of %s: %v", name, err)
+			return false, fmt.Errorf("unloading the old definition of %s: %v", name, err)
 		}
-		fallthrough
-	case slices.Contains(added, name):
-		if _, err := r.c.Call(r.ctx, "supervisor.addProcessGroup", name); err != nil && !IsFault(err, FaultAlreadyAdded) {
-			return fmt.Errorf("loading the definition of %s: %v", name, err)
-		}
-		r.did("loaded the definition of %s", name)
 	}
-	return nil
+	if _, err := r.c.Call(r.ctx, "supervisor.addProcessGroup", name); err != nil && !IsFault(err, FaultAlreadyAdded) {
+		return false, fmt.Errorf("loading the definition of %s: %v", name, err)
+	}
+	r.did("loaded the definition of %s", name)
+	return true, nil
 }
 
 // restart stops the program when it runs, then starts it.
