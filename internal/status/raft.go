@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fabrun/fabrun/internal/inventory"
+	"github.com/fabrun/fabrun/internal/probe"
 )
 
 // Consensus reads a channel's consensus type (kafka, etcdraft) from its
@@ -59,7 +60,7 @@ func ParseRaftMetrics(text string) raftGauges {
 // ordererMetrics reads every orderer's etcdraft gauges (a failed read
 // leaves that orderer out).
 func ordererMetrics(ctx context.Context, topo *inventory.Topology, timeout time.Duration) map[string]raftGauges {
-	client, err := opsClient(topo.OrdererTLSCA(), timeout)
+	client, err := probe.OpsClient(topo.OrdererTLSCA(), timeout)
 	if err != nil {
 		return nil
 	}

@@ -12,11 +12,8 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,6 +23,7 @@ import (
 	"time"
 
 	"github.com/fabrun/fabrun/internal/inventory"
+	"github.com/fabrun/fabrun/internal/probe"
 )
 
 // Node is one component's health.
@@ -222,12 +220,12 @@ func checkZooKeeper(ctx context.Context, z inventory.ZooKeeper, timeout time.Dur
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	text, err := FourLetter(cctx, z.Endpoint(), "srvr", backbone)
+	text, err := probe.FourLetter(cctx, z.Endpoint(), "srvr", backbone)
 	if err != nil {
 		n.Error = err.Error()
 		return n
 	}
-	s, err := ParseSrvr(text)
+	s, err := probe.ParseSrvr(text)
 	if err != nil {
 		n.Error = err.Error()
 		return n
@@ -324,62 +322,22 @@ func TopicNodes(meta *KafkaMeta, expected []string, minInsync int) []Node {
 
 // healthz fills n from an operations /healthz endpoint.
 func healthz(ctx context.Context, n *Node, url, caFile string, timeout time.Duration) {
-	client, err := opsClient(caFile, timeout)
+	client, err := probe.OpsClient(caFile, timeout)
 	if err != nil {
 		n.Error = err.Error()
 		return
 	}
 	defer client.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
+	h, err := probe.Healthz(ctx, client, url)
+	switch {
+	case err != nil:
 		n.Error = err.Error()
-		return
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		n.Error = err.Error()
-		return
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var h struct {
-		Status       string `json:"status"`
-		FailedChecks []struct {
-			Component string `json:"component"`
-			Reason    string `json:"reason"`
-		} `json:"failed_checks"`
-	}
-	_ = json.Unmarshal(body, &h)
-	if resp.StatusCode == http.StatusOK {
+	case h.OK:
 		n.Healthy = true
-		n.Detail = "healthz " + orDefault(h.Status, "OK")
-		return
+		n.Detail = "healthz " + h.Status
+	default:
+		n.Error = h.Problem()
 	}
-	var reasons []string
-	for _, f := range h.FailedChecks {
-		reasons = append(reasons, f.Component+": "+f.Reason)
-	}
-	if len(reasons) == 0 {
-		reasons = append(reasons, strings.TrimSpace(string(body)))
-	}
-	n.Error = fmt.Sprintf("healthz %d: %s", resp.StatusCode, strings.Join(reasons, "; "))
-}
-
-// opsClient is an HTTPS client for operations endpoints whose
-// certificates caFile issued.
-func opsClient(caFile string, timeout time.Duration) (*http.Client, error) {
-	pool := x509.NewCertPool()
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("TLS CA: %v", err)
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("TLS CA %s: no certificate", caFile)
-	}
-	return &http.Client{
-		Timeout:   timeout,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
-	}, nil
 }
 
 func peerHeight(ctx context.Context, n *Node, channel string, o Options) {

@@ -1,0 +1,101 @@
+// Package probe asks a running service whether it serves: ZooKeeper's
+// four-letter words (over TLS), Fabric's operations /healthz. fabrun status
+// and the fabric_ready module ask the same way.
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// Srvr is what ZooKeeper's `srvr` four-letter command reports.
+type Srvr struct {
+	Version     string `json:"version"`
+	Mode        string `json:"mode"` // leader, follower, standalone, observer
+	NodeCount   int    `json:"node_count"`
+	Zxid        string `json:"zxid,omitempty"`
+	Connections int    `json:"connections"`
+}
+
+// FourLetter sends a four-letter command to a ZooKeeper server and returns
+// its answer; over TLS with cfg (the deployed ensemble serves only TLS
+// clients), in plaintext when cfg is nil.
+func FourLetter(ctx context.Context, addr, cmd string, cfg *tls.Config) (string, error) {
+	conn, err := DialZooKeeper(ctx, addr, cfg)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(dl)
+	}
+	if _, err := io.WriteString(conn, cmd); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(io.LimitReader(conn, 1<<20))
+	if err != nil && len(b) == 0 {
+		return "", err
+	}
+	return string(b), nil
+}
+
+// DialZooKeeper connects to addr, with a TLS handshake when cfg is set (the
+// server's certificate must name addr's host).
+func DialZooKeeper(ctx context.Context, addr string, cfg *tls.Config) (net.Conn, error) {
+	if cfg == nil {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
+	}
+	d := tls.Dialer{Config: cfg}
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+// ParseSrvr reads a `srvr` answer.
+func ParseSrvr(text string) (*Srvr, error) {
+	t := strings.TrimSpace(text)
+	switch {
+	case t == "":
+		return nil, fmt.Errorf("empty answer to srvr")
+	case strings.Contains(t, "not in the whitelist") || strings.Contains(t, "not executed"):
+		return nil, fmt.Errorf("srvr is not allowed (4lw.commands.whitelist): %s", t)
+	case strings.Contains(t, "not currently serving requests"):
+		return nil, fmt.Errorf("not serving requests (no quorum)")
+	}
+	s := &Srvr{}
+	for _, line := range strings.Split(t, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "Zookeeper version":
+			s.Version = strings.SplitN(v, "-", 2)[0]
+			s.Version = strings.SplitN(s.Version, ",", 2)[0]
+		case "Mode":
+			s.Mode = v
+		case "Node count":
+			s.NodeCount, _ = strconv.Atoi(v)
+		case "Zxid":
+			s.Zxid = v
+		case "Connections":
+			s.Connections, _ = strconv.Atoi(v)
+		}
+	}
+	if s.Mode == "" {
+		return nil, fmt.Errorf("srvr answer has no Mode: %q", firstLine(t))
+	}
+	return s, nil
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,154 @@
+// Package ready is the fabric_ready module: it waits, on the node's host,
+// until a service serves - a ZooKeeper member in a quorum (srvr over TLS),
+// or an operations /healthz endpoint answering 200 - polling a few times a
+// second in one process, where a JVM or a Python module per poll cost a
+// second each.
+package ready
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/fabrun/fabrun/internal/module"
+	"github.com/fabrun/fabrun/internal/probe"
+)
+
+// Args are the module's options.
+type Args struct {
+	ZooKeeper   string   `json:"zookeeper"`
+	Modes       []string `json:"modes"`
+	URL         string   `json:"url"`
+	TLSCA       string   `json:"tls_ca"`
+	TLSKeystore string   `json:"tls_keystore"`
+	Timeout     float64  `json:"timeout"`
+	Interval    float64  `json:"interval"`
+}
+
+// Spec declares the module's options.
+func Spec() module.Spec {
+	return module.Spec{
+		Name: "fabric_ready",
+		Options: map[string]module.Option{
+			"zookeeper":    {Type: module.Str},
+			"modes":        {Type: module.List, Elements: module.Str, Default: []any{"leader", "follower"}},
+			"url":          {Type: module.Str},
+			"tls_ca":       {Type: module.Path, Required: true},
+			"tls_keystore": {Type: module.Path},
+			"timeout":      {Type: module.Float, Default: 120.0},
+			"interval":     {Type: module.Float, Default: 0.25},
+		},
+		MutuallyExclusive: [][]string{{"zookeeper", "url"}},
+		RequiredOneOf:     [][]string{{"zookeeper", "url"}},
+		SupportsCheckMode: true,
+	}
+}
+
+// answer is one poll's outcome: ready, or why not; data for the result.
+type answer struct {
+	ready   bool
+	problem string
+	data    map[string]any
+}
+
+// Run is the module's body. It only reads: check mode waits the same way.
+func Run(ctx *module.Context) (module.Result, error) {
+	var a Args
+	if err := ctx.Decode(&a); err != nil {
+		return module.Result{}, err
+	}
+	if a.Timeout <= 0 || a.Interval <= 0 {
+		return module.Result{}, fmt.Errorf("timeout and interval must be positive (are %g and %g)", a.Timeout, a.Interval)
+	}
+	poll, what, err := poller(a)
+	if err != nil {
+		return module.Result{}, err
+	}
+	start := time.Now()
+	deadline := start.Add(time.Duration(a.Timeout * float64(time.Second)))
+	for tries := 1; ; tries++ {
+		try := min(5*time.Second, time.Until(deadline))
+		pctx, cancel := context.WithTimeout(context.Background(), max(try, 100*time.Millisecond))
+		ans := poll(pctx)
+		cancel()
+		ans.data["tries"] = tries
+		ans.data["seconds"] = time.Since(start).Round(10 * time.Millisecond).Seconds()
+		if ans.ready {
+			return module.Result{Msg: what + " is ready", Data: ans.data}, nil
+		}
+		if time.Now().Add(time.Duration(a.Interval * float64(time.Second))).After(deadline) {
+			// The last answer stays in the failed result (stdout, content).
+			return module.Result{Data: ans.data}, fmt.Errorf("%s is not ready after %.0f s (%d tries): %s", what, a.Timeout, tries, ans.problem)
+		}
+		time.Sleep(time.Duration(a.Interval * float64(time.Second)))
+	}
+}
+
+// poller returns the poll for the service asked about, and its name.
+func poller(a Args) (func(context.Context) answer, string, error) {
+	pool, err := caPool(a.TLSCA)
+	if err != nil {
+		return nil, "", err
+	}
+	if a.URL != "" {
+		if !strings.HasPrefix(a.URL, "https://") {
+			return nil, "", fmt.Errorf("url must be https:// (is %q)", a.URL)
+		}
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+		return func(ctx context.Context) answer {
+			defer client.CloseIdleConnections()
+			h, err := probe.Healthz(ctx, client, a.URL)
+			if err != nil {
+				return answer{problem: err.Error(), data: map[string]any{}}
+			}
+			return answer{ready: h.OK, problem: h.Problem(), data: map[string]any{"status": h.Code, "content": h.Body}}
+		}, a.URL, nil
+	}
+	if len(a.Modes) == 0 {
+		return nil, "", fmt.Errorf("modes must name at least one ZooKeeper mode")
+	}
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if a.TLSKeystore != "" {
+		// One PEM file with the member's certificate and key (ZooKeeper's
+		// PEM key store): certificates and key are picked out of it.
+		pair, err := tls.LoadX509KeyPair(a.TLSKeystore, a.TLSKeystore)
+		if err != nil {
+			return nil, "", fmt.Errorf("tls_keystore %s: no certificate and key pair: %v", a.TLSKeystore, err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return func(ctx context.Context) answer {
+		text, err := probe.FourLetter(ctx, a.ZooKeeper, "srvr", cfg)
+		data := map[string]any{"stdout": text}
+		if err != nil {
+			return answer{problem: err.Error(), data: data}
+		}
+		s, err := probe.ParseSrvr(text)
+		if err != nil {
+			return answer{problem: err.Error(), data: data}
+		}
+		data["mode"] = s.Mode
+		if !slices.Contains(a.Modes, s.Mode) {
+			return answer{problem: "mode " + s.Mode + ", want " + strings.Join(a.Modes, " or "), data: data}
+		}
+		return answer{ready: true, data: data}
+	}, "ZooKeeper " + a.ZooKeeper, nil
+}
+
+func caPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("tls_ca: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("tls_ca %s: no certificate", file)
+	}
+	return pool, nil
+}
