@@ -148,8 +148,14 @@ func TestCollectionTarball(t *testing.T) {
 	modes := tarModes(t, tarball)
 	want := []string{"MANIFEST.json", "FILES.json", "README.md", "CHANGELOG.md", "meta/runtime.yml",
 		"playbooks/site.yml", "playbooks/verify.yml", "playbooks/teardown.yml", "chaincode/mycc/go.mod"}
+	// Modules with a controller side (the checksum and transfer of
+	// fabric_install) have an action plugin of their name.
+	actions, _ := filepath.Glob(filepath.Join(root, "plugins", "action", "*.py"))
+	if len(actions) == 0 {
+		t.Fatal("no plugins/action/*.py in the checkout")
+	}
 	roles, _ := filepath.Glob(filepath.Join(root, "roles", "*", "meta", "main.yml"))
-	for _, r := range roles {
+	for _, r := range append(roles, actions...) {
 		rel, _ := filepath.Rel(root, r)
 		want = append(want, rel)
 	}

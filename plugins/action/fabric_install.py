@@ -1,0 +1,43 @@
+# Controller side of fabrun.fabric.fabric_install: the controller file's
+# SHA-256 goes to the module on the host, which says whether it needs the
+# file; only then is it sent (to the task's temporary directory) and the
+# module called again to install it. One Go module process when nothing
+# changes, where ansible.builtin.copy ran a stat and a copy module (Python).
+import hashlib
+import os
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+MODULE = 'fabrun.fabric.fabric_install'
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        args = dict(self._task.args)
+        src = args.pop('src', None)
+        if not src:
+            raise AnsibleActionFail('src is required: the file on the controller')
+        src = os.path.expanduser(str(src))
+        if not os.path.isabs(src):
+            src = self._find_needle('files', src)
+        if not os.path.isfile(src):
+            raise AnsibleActionFail('src %s: no such file on the controller' % src)
+        digest = hashlib.sha256()
+        with open(src, 'rb') as f:
+            for chunk in iter(lambda: f.read(1 << 20), b''):
+                digest.update(chunk)
+        args['checksum'] = digest.hexdigest()
+
+        res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+        if res.get('needs_src') and not res.get('failed'):
+            remote = self._connection._shell.join_path(self._connection._shell.tmpdir, 'source')
+            self._transfer_file(src, remote)
+            self._fixup_perms2((self._connection._shell.tmpdir, remote))
+            args['src'] = remote
+            res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
+        result.update(res)
+        return result
