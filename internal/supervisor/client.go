@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -149,6 +150,30 @@ func (c *Client) Stop(ctx context.Context, name string) error {
 		return err
 	}
 	return nil
+}
+
+// Program is one program supervisord has loaded.
+type Program struct {
+	Name     string `json:"name"`
+	Priority int    `json:"priority"` // its group's: the order supervisord starts and stops it in
+}
+
+// Programs lists the programs supervisord has loaded (in use), by name.
+func (c *Client) Programs(ctx context.Context) ([]Program, error) {
+	v, err := c.Call(ctx, "supervisor.getAllConfigInfo")
+	if err != nil {
+		return nil, err
+	}
+	out := []Program{}
+	for _, p := range v.Array {
+		if p.Member("inuse").Text() != "1" {
+			continue
+		}
+		prio, _ := strconv.Atoi(p.Member("group_prio").Text())
+		out = append(out, Program{Name: p.Member("name").Text(), Priority: prio})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }
 
 // Reread is supervisord's reloadConfig: which groups its config files now

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,18 +20,23 @@ const (
 	StateStarted   = "started"
 	StateRestarted = "restarted"
 	StateStopped   = "stopped"
+	// StateListed reads supervisord's programs; it starts nothing.
+	StateListed = "listed"
+	// StateShutdown stops every program and supervisord itself.
+	StateShutdown = "shutdown"
 )
 
 // Args are the module's options.
 type Args struct {
-	Socket      string `json:"socket"`
-	Conf        string `json:"conf"`
-	Supervisord string `json:"supervisord"`
-	Chdir       string `json:"chdir"`
-	Name        string `json:"name"`
-	State       string `json:"state"`
-	Restart     bool   `json:"restart"`
-	Timeout     int    `json:"timeout"`
+	Socket      string   `json:"socket"`
+	Conf        string   `json:"conf"`
+	Supervisord string   `json:"supervisord"`
+	Chdir       string   `json:"chdir"`
+	Names       []string `json:"name"`
+	Name        string   `json:"-"` // the one name, for started
+	State       string   `json:"state"`
+	Restart     bool     `json:"restart"`
+	Timeout     int      `json:"timeout"`
 }
 
 // Spec declares the module's options.
@@ -40,15 +48,13 @@ func Spec() module.Spec {
 			"conf":        {Type: module.Path},
 			"supervisord": {Type: module.Path},
 			"chdir":       {Type: module.Path},
-			"name":        {Type: module.Str},
-			"state":       {Type: module.Str, Default: StateStarted, Choices: []any{StateStarted, StateRestarted, StateStopped}},
+			"name":        {Type: module.List, Elements: module.Str, Default: []any{}},
+			"state":       {Type: module.Str, Default: StateStarted, Choices: []any{StateStarted, StateRestarted, StateStopped, StateListed, StateShutdown}},
 			"restart":     {Type: module.Bool, Default: false},
 			"timeout":     {Type: module.Int, Default: 600},
 		},
 		RequiredIf: []module.RequiredIf{
 			{Option: "state", Value: StateStarted, Requires: []string{"conf", "supervisord"}},
-			{Option: "state", Value: StateRestarted, Requires: []string{"name"}},
-			{Option: "state", Value: StateStopped, Requires: []string{"name"}},
 		},
 		SupportsCheckMode: true,
 	}
@@ -58,6 +64,8 @@ var states = module.States[Args]{
 	StateStarted:   started,
 	StateRestarted: restarted,
 	StateStopped:   stopped,
+	StateListed:    listed,
+	StateShutdown:  shutdown,
 }
 
 // Run is the module's body.
@@ -72,6 +80,17 @@ func Run(ctx *module.Context) (module.Result, error) {
 	if a.State != StateStarted && a.Restart {
 		return module.Result{}, fmt.Errorf("restart goes with state=started (state is %s)", a.State)
 	}
+	switch n := len(a.Names); {
+	case a.State == StateStarted && n > 1:
+		return module.Result{}, fmt.Errorf("state=started takes one name (got %d)", n)
+	case (a.State == StateRestarted || a.State == StateStopped) && n == 0:
+		return module.Result{}, fmt.Errorf("state=%s needs name", a.State)
+	case (a.State == StateListed || a.State == StateShutdown) && n > 0:
+		return module.Result{}, fmt.Errorf("state=%s takes no name", a.State)
+	}
+	if len(a.Names) == 1 {
+		a.Name = a.Names[0]
+	}
 	return states.Run(ctx, a.State, a)
 }
 
@@ -82,19 +101,20 @@ type run struct {
 	c       *Client
 	a       Args
 	actions []string
-	before  string // the program's state before, for the diff
-	pid     int64  // its process id then
+	before  map[string]string // each program's state before, for the diff
+	pids    map[string]int64  // and its process id then
 }
 
 func newRun(mctx *module.Context, a Args) (*run, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(a.Timeout)*time.Second)
-	return &run{ctx: ctx, check: mctx.CheckMode(), c: NewClient(a.Socket), a: a}, cancel
+	return &run{ctx: ctx, check: mctx.CheckMode(), c: NewClient(a.Socket), a: a,
+		before: map[string]string{}, pids: map[string]int64{}}, cancel
 }
 
 func (r *run) did(format string, v ...any) { r.actions = append(r.actions, fmt.Sprintf(format, v...)) }
 
 // result reports the actions taken (in check mode: those it would take) and
-// the program's state after them.
+// each program's state after them.
 func (r *run) result(mctx *module.Context) (module.Result, error) {
 	res := module.Result{Changed: len(r.actions) > 0, Data: map[string]any{"actions": r.actions}}
 	if len(r.actions) == 0 {
@@ -102,46 +122,59 @@ func (r *run) result(mctx *module.Context) (module.Result, error) {
 	} else {
 		res.Msg = strings.Join(r.actions, "; ")
 	}
-	after, pid := r.before, r.pid
-	switch {
-	case r.check && res.Changed:
-		after = "(" + res.Msg + ")"
-	case res.Changed && r.a.Name != "":
-		info, err := r.c.ProcessInfo(r.ctx, r.a.Name)
+	var before, after strings.Builder
+	for _, name := range r.a.Names {
+		now, pid := r.before[name], r.pids[name]
 		switch {
-		case err == nil:
-			after, pid = info.StateName, info.PID
-		case IsFault(err, FaultBadName):
-			after, pid = "undefined", 0
+		case r.check && res.Changed:
+			now = "(" + res.Msg + ")"
+		case res.Changed:
+			if s, err := r.state(name); err == nil {
+				now, pid = s, r.pids[name]
+			}
 		}
+		if len(r.a.Names) == 1 && !r.check {
+			res.Data["statename"], res.Data["pid"] = now, pid
+		}
+		fmt.Fprintf(&before, "%s: %s\n", name, r.before[name])
+		fmt.Fprintf(&after, "%s: %s\n", name, now)
 	}
-	if r.a.Name != "" && !r.check {
-		res.Data["statename"], res.Data["pid"] = after, pid
-	}
-	if res.Changed && mctx.DiffMode() && r.a.Name != "" {
-		res.Diff = []module.Diff{{
-			BeforeHeader: r.a.Name, AfterHeader: r.a.Name,
-			Before: r.before + "\n", After: after + "\n",
-		}}
+	if res.Changed && mctx.DiffMode() && len(r.a.Names) > 0 {
+		res.Diff = []module.Diff{{Before: before.String(), After: after.String()}}
 	}
 	return res, nil
 }
 
-// state is the program's state name ("undefined": supervisord has no such
-// program, "supervisord down": supervisord does not run).
-func (r *run) state() (string, error) {
-	info, err := r.c.ProcessInfo(r.ctx, r.a.Name)
+// state is a program's state name ("undefined": supervisord has no such
+// program, "supervisord down": supervisord does not run); its pid goes to
+// r.pids.
+func (r *run) state(name string) (string, error) {
+	info, err := r.c.ProcessInfo(r.ctx, name)
 	var down *DownError
 	switch {
 	case err == nil:
-		r.pid = info.PID
+		r.pids[name] = info.PID
 		return info.StateName, nil
 	case IsFault(err, FaultBadName):
+		r.pids[name] = 0
 		return "undefined", nil
 	case errors.As(err, &down):
+		r.pids[name] = 0
 		return "supervisord down", nil
 	}
 	return "", err
+}
+
+// states records every program's state before the call.
+func (r *run) states() error {
+	for _, name := range r.a.Names {
+		s, err := r.state(name)
+		if err != nil {
+			return err
+		}
+		r.before[name] = s
+	}
+	return nil
 }
 
 // started makes supervisord run; with a name, also that program: its
@@ -159,7 +192,7 @@ func started(mctx *module.Context, a Args) (module.Result, error) {
 	if a.Name == "" {
 		return r.result(mctx)
 	}
-	if r.before, err = r.state(); err != nil {
+	if err := r.states(); err != nil {
 		return module.Result{}, err
 	}
 	if r.check && !up {
@@ -175,7 +208,7 @@ func started(mctx *module.Context, a Args) (module.Result, error) {
 	}
 	if r.check {
 		switch {
-		case loaded || r.before != "RUNNING":
+		case loaded || r.before[a.Name] != "RUNNING":
 			r.did("start %s", a.Name)
 		case a.Restart:
 			r.did("restart %s", a.Name)
@@ -188,7 +221,7 @@ func started(mctx *module.Context, a Args) (module.Result, error) {
 		r.did("started %s", a.Name)
 	case IsFault(err, FaultAlreadyStarted):
 		if a.Restart {
-			if err := r.restart(); err != nil {
+			if err := r.restart(a.Name); err != nil {
 				return module.Result{}, err
 			}
 		}
@@ -200,48 +233,100 @@ func started(mctx *module.Context, a Args) (module.Result, error) {
 	return r.result(mctx)
 }
 
-// restarted restarts a program supervisord has; an undefined program, or a
-// supervisord that does not run, is left as it is.
+// restarted restarts each program supervisord has; an undefined program,
+// or a supervisord that does not run, is left as it is.
 func restarted(mctx *module.Context, a Args) (module.Result, error) {
 	r, cancel := newRun(mctx, a)
 	defer cancel()
-	var err error
-	if r.before, err = r.state(); err != nil {
+	if err := r.states(); err != nil {
 		return module.Result{}, err
 	}
-	if r.before == "undefined" || r.before == "supervisord down" {
-		return r.result(mctx)
-	}
-	if r.check {
-		r.did("restart %s", a.Name)
-		return r.result(mctx)
-	}
-	if err := r.restart(); err != nil {
-		return module.Result{}, err
+	for _, name := range a.Names {
+		switch {
+		case r.before[name] == "undefined" || r.before[name] == "supervisord down":
+		case r.check:
+			r.did("restart %s", name)
+		default:
+			if err := r.restart(name); err != nil {
+				return module.Result{}, err
+			}
+		}
 	}
 	return r.result(mctx)
 }
 
-// stopped stops a program that runs (or is starting, or retrying).
+// stopped stops each program that runs (or is starting, or retrying), in
+// the order given.
 func stopped(mctx *module.Context, a Args) (module.Result, error) {
 	r, cancel := newRun(mctx, a)
 	defer cancel()
-	var err error
-	if r.before, err = r.state(); err != nil {
+	if err := r.states(); err != nil {
 		return module.Result{}, err
 	}
-	switch r.before {
-	case "RUNNING", "STARTING", "BACKOFF":
-	default:
+	for _, name := range a.Names {
+		switch r.before[name] {
+		case "RUNNING", "STARTING", "BACKOFF":
+		default:
+			continue
+		}
+		if !r.check {
+			if err := r.c.Stop(r.ctx, name); err != nil {
+				return module.Result{}, fmt.Errorf("%s did not stop: %v", name, err)
+			}
+		}
+		r.did("stopped %s", name)
+	}
+	return r.result(mctx)
+}
+
+// listed returns the programs supervisord runs or may run, with their
+// priorities (none when it does not run); it changes nothing.
+func listed(mctx *module.Context, a Args) (module.Result, error) {
+	r, cancel := newRun(mctx, a)
+	defer cancel()
+	programs, err := r.c.Programs(r.ctx)
+	if err != nil && !isDown(err) {
+		return module.Result{}, err
+	}
+	if programs == nil {
+		programs = []Program{}
+	}
+	res, _ := r.result(mctx)
+	res.Data["programs"] = programs
+	res.Data["running"] = err == nil
+	return res, nil
+}
+
+// shutdown has supervisord stop every program (highest priority first) and
+// exit, and returns once its process is gone.
+func shutdown(mctx *module.Context, a Args) (module.Result, error) {
+	r, cancel := newRun(mctx, a)
+	defer cancel()
+	v, err := r.c.Call(r.ctx, "supervisor.getPID")
+	if isDown(err) {
 		return r.result(mctx)
 	}
-	if !r.check {
-		if err := r.c.Stop(r.ctx, a.Name); err != nil {
-			return module.Result{}, fmt.Errorf("%s did not stop: %v", a.Name, err)
+	if err != nil {
+		return module.Result{}, err
+	}
+	pid, _ := strconv.Atoi(v.Text())
+	r.did("shut down supervisord %d", pid)
+	if r.check {
+		return r.result(mctx)
+	}
+	if _, err := r.c.Call(r.ctx, "supervisor.shutdown"); err != nil && !isDown(err) {
+		return module.Result{}, fmt.Errorf("supervisord %d did not shut down: %v", pid, err)
+	}
+	for {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); errors.Is(err, fs.ErrNotExist) {
+			return r.result(mctx)
+		}
+		select {
+		case <-r.ctx.Done():
+			return module.Result{}, fmt.Errorf("supervisord %d still runs %d s after its shutdown", pid, a.Timeout)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	r.did("stopped %s", a.Name)
-	return r.result(mctx)
 }
 
 // supervisord makes sure supervisord answers, starting it when it does not;
@@ -321,8 +406,7 @@ func (r *run) update() (bool, error) {
 }
 
 // restart stops the program when it runs, then starts it.
-func (r *run) restart() error {
-	name := r.a.Name
+func (r *run) restart(name string) error {
 	if err := r.c.Stop(r.ctx, name); err != nil {
 		return fmt.Errorf("%s did not stop for its restart: %v", name, err)
 	}

@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -78,6 +81,7 @@ type fakeSupervisord struct {
 	programs map[string]string // name -> statename
 	reread   [3][]string       // added, changed, removed
 	calls    []string
+	daemon   *exec.Cmd // supervisord's stand-in process: shutdown ends it
 }
 
 func (f *fakeSupervisord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -114,6 +118,20 @@ func (f *fakeSupervisord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		fmt.Fprintf(w, `<methodResponse><params><param><value><struct><member><name>statename</name><value>%s</value></member>`+
 			`<member><name>pid</name><value><int>7</int></value></member></struct></value></param></params></methodResponse>`, state)
+	case "supervisor.getAllConfigInfo":
+		var b strings.Builder
+		for _, n := range slices.Sorted(maps.Keys(f.programs)) {
+			fmt.Fprintf(&b, `<value><struct><member><name>name</name><value>%s</value></member>`+
+				`<member><name>inuse</name><value><boolean>1</boolean></value></member>`+
+				`<member><name>group_prio</name><value><int>%d</int></value></member></struct></value>`, n, 100*len(n))
+		}
+		fmt.Fprint(w, `<methodResponse><params><param><value><array><data>`+b.String()+`</data></array></value></param></params></methodResponse>`)
+	case "supervisor.getPID":
+		fmt.Fprintf(w, `<methodResponse><params><param><value><int>%d</int></value></param></params></methodResponse>`, f.daemon.Process.Pid)
+	case "supervisor.shutdown":
+		f.daemon.Process.Kill()
+		go f.daemon.Wait()
+		ok()
 	case "supervisor.reloadConfig":
 		list := func(names []string) string {
 			var b strings.Builder
@@ -222,6 +240,16 @@ func TestModule(t *testing.T) {
 		{name: "stop", programs: map[string]string{"zk": "RUNNING"},
 			args: map[string]any{"name": "zk", "state": "stopped"}, changed: true, after: "STOPPED",
 			calls: []string{"getProcessInfo zk", "stopProcess zk", "getProcessInfo zk"}},
+		{name: "stop two, one of them stopped already", programs: map[string]string{"zk": "RUNNING", "kafka": "STOPPED"},
+			args: map[string]any{"name": []string{"kafka", "zk"}, "state": "stopped"}, changed: true,
+			calls: []string{"getProcessInfo kafka", "getProcessInfo zk", "stopProcess zk", "getProcessInfo kafka", "getProcessInfo zk"}},
+		{name: "restart two, one never defined", programs: map[string]string{"zk": "RUNNING"},
+			args: map[string]any{"name": []string{"ghost", "zk"}, "state": "restarted"}, changed: true, after: "RUNNING",
+			calls: []string{"getProcessInfo ghost", "getProcessInfo zk", "stopProcess zk", "startProcess zk", "getProcessInfo ghost", "getProcessInfo zk"}},
+		{name: "started takes one name", programs: map[string]string{},
+			args: map[string]any{"name": []string{"a", "b"}}, failed: "state=started takes one name"},
+		{name: "stopped needs a name", programs: map[string]string{},
+			args: map[string]any{"state": "stopped"}, failed: "state=stopped needs name"},
 		{name: "restart goes with started only", programs: map[string]string{},
 			args: map[string]any{"name": "zk", "state": "stopped", "restart": true}, failed: "restart goes with state=started"},
 		{name: "started needs conf and supervisord", programs: map[string]string{},
@@ -251,13 +279,47 @@ func TestModule(t *testing.T) {
 			if tc.calls != nil && !slices.Equal(f.calls, tc.calls) {
 				t.Errorf("calls\n got %q\nwant %q", f.calls, tc.calls)
 			}
-			if name, _ := tc.args["name"].(string); tc.after != "" && f.programs[name] != tc.after {
+			if name, _ := tc.args["name"].(string); tc.after != "" && name != "" && f.programs[name] != tc.after {
 				t.Errorf("%s is %s after, want %s", name, f.programs[name], tc.after)
 			}
 			if tc.changed && tc.failed == "" && out["diff"] == nil {
 				t.Errorf("a change without a diff: %v", out)
 			}
 		})
+	}
+}
+
+func TestModuleListedAndShutdown(t *testing.T) {
+	daemon := exec.Command("sleep", "60")
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { daemon.Process.Kill() })
+	f := &fakeSupervisord{programs: map[string]string{"peer": "RUNNING", "zk": "RUNNING"}, daemon: daemon}
+	sock := serve(t, f)
+
+	out := call(t, map[string]any{"socket": sock, "state": "listed"}, false)
+	want := []any{map[string]any{"name": "peer", "priority": float64(400)}, map[string]any{"name": "zk", "priority": float64(200)}}
+	if out["changed"] != false || out["running"] != true || !reflect.DeepEqual(out["programs"], want) {
+		t.Errorf("listed: %v", out)
+	}
+	if out := call(t, map[string]any{"socket": sock, "state": "shutdown"}, true); out["changed"] != true || daemon.ProcessState != nil {
+		t.Errorf("shutdown in check mode: %v", out)
+	}
+	out = call(t, map[string]any{"socket": sock, "state": "shutdown"}, false)
+	if out["changed"] != true || !strings.Contains(fmt.Sprint(out["msg"]), fmt.Sprintf("shut down supervisord %d", daemon.Process.Pid)) {
+		t.Errorf("shutdown: %v", out)
+	}
+	if _, err := os.Stat(fmt.Sprintf("/proc/%d", daemon.Process.Pid)); err == nil {
+		t.Error("shutdown returned while supervisord still runs")
+	}
+
+	down := filepath.Join(t.TempDir(), "none.sock")
+	if out := call(t, map[string]any{"socket": down, "state": "listed"}, false); out["running"] != false || len(out["programs"].([]any)) != 0 {
+		t.Errorf("listed without supervisord: %v", out)
+	}
+	if out := call(t, map[string]any{"socket": down, "state": "shutdown"}, false); out["changed"] != false || out["failed"] == true {
+		t.Errorf("shutdown without supervisord: %v", out)
 	}
 }
 
