@@ -93,15 +93,40 @@ func (f *failover) order() []int {
 	return out
 }
 
+// unavailableRetry bounds how long a round in which every orderer answered
+// SERVICE_UNAVAILABLE is tried again, and the pause between rounds: right
+// after a restart a Raft channel is electing a leader (ElectionTick x
+// TickInterval, 5 s by default; a second election can follow the first) and
+// a Kafka chain is connecting, and both answer so for that moment.
+var unavailableRetry = struct{ window, pause time.Duration }{10 * time.Second, 500 * time.Millisecond}
+
 // try calls attempt for one orderer after the other until one succeeds or
 // gives a final answer. It returns nil, that final answer, or an
 // *OrderingError with every orderer's reason. Each attempt's context ends
 // at its share of ctx's time left: what remains divided by the orderers not
-// yet tried.
+// yet tried. When every orderer answered SERVICE_UNAVAILABLE, the round is
+// tried again for a while (unavailableRetry).
 func (f *failover) try(ctx reqContext.Context, attempt func(ctx reqContext.Context, i int) error) error {
 	if len(f.addresses) == 0 {
 		return fmt.Errorf("no orderer configured (option orderers)")
 	}
+	start := time.Now()
+	for {
+		err := f.round(ctx, attempt)
+		oe, ok := err.(*OrderingError)
+		if !ok || !oe.allUnavailable() || time.Since(start)+unavailableRetry.pause > unavailableRetry.window {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(unavailableRetry.pause):
+		}
+	}
+}
+
+// round tries every orderer once (see try).
+func (f *failover) round(ctx reqContext.Context, attempt func(ctx reqContext.Context, i int) error) error {
 	var failed OrderingError
 	order := f.order()
 	for k, i := range order {
@@ -120,6 +145,16 @@ func (f *failover) try(ctx reqContext.Context, attempt func(ctx reqContext.Conte
 		failed.Failures = append(failed.Failures, OrdererFailure{Address: f.addresses[i], Err: err})
 	}
 	return &failed
+}
+
+// allUnavailable says every orderer answered SERVICE_UNAVAILABLE.
+func (e *OrderingError) allUnavailable() bool {
+	for _, f := range e.Failures {
+		if st, ok := OrdererStatus(f.Err); !ok || st != common.Status_SERVICE_UNAVAILABLE {
+			return false
+		}
+	}
+	return len(e.Failures) > 0
 }
 
 // share is ctx limited to 1/left of its time left; the last attempt

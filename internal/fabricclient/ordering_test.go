@@ -80,6 +80,48 @@ func TestFailoverTry(t *testing.T) {
 	}
 }
 
+// A channel electing a leader: every orderer unavailable for two rounds,
+// then one serves. Unavailable for good: tried again until the window
+// ends, then each reason.
+func TestFailoverTryWaitsOutAnElection(t *testing.T) {
+	defer func(w, p time.Duration) { unavailableRetry.window, unavailableRetry.pause = w, p }(unavailableRetry.window, unavailableRetry.pause)
+	unavailableRetry.window, unavailableRetry.pause = 250*time.Millisecond, 100*time.Millisecond
+	f := &failover{addresses: []string{"o0:7050", "o1:7050"}}
+	calls := 0
+	err := f.try(reqContext.Background(), func(_ reqContext.Context, i int) error {
+		calls++
+		if calls <= 4 {
+			return unavailable
+		}
+		return nil
+	})
+	if err != nil || calls != 5 {
+		t.Errorf("err = %v after %d attempts, want success on the fifth", err, calls)
+	}
+
+	calls = 0
+	start := time.Now()
+	err = f.try(reqContext.Background(), func(_ reqContext.Context, i int) error {
+		calls++
+		return unavailable
+	})
+	if err == nil || !strings.Contains(err.Error(), "all 2 orderers failed") || calls != 6 || time.Since(start) > time.Second {
+		t.Errorf("err = %v after %d attempts in %s, want each reason after three rounds", err, calls, time.Since(start))
+	}
+	// Mixed reasons are not an election: one round.
+	calls = 0
+	f.try(reqContext.Background(), func(_ reqContext.Context, i int) error {
+		calls++
+		if i == 0 {
+			return refused
+		}
+		return unavailable
+	})
+	if calls != 2 {
+		t.Errorf("mixed reasons: %d attempts, want 2", calls)
+	}
+}
+
 func TestOrderingErrorStatusAndReachability(t *testing.T) {
 	tests := []struct {
 		name        string
