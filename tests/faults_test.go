@@ -17,12 +17,16 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"maps"
 	"math/big"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,6 +34,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/fabrun/fabrun/internal/module"
+	"github.com/fabrun/fabrun/internal/ready"
 )
 
 // faultNet is a deployed network the faults run on, and how a user reaches
@@ -569,10 +576,11 @@ func (f *faultNet) zookeeperDown(t *testing.T, host string) {
 	f.record(t, fmt.Sprintf("one ZooKeeper member down of 3 (%s)", host), "ordering (quorum 2 of 3); the zookeeper phase restarts it, it rejoins", time.Since(start))
 }
 
-// TestLogReady runs the service role's log-based readiness check
-// (roles/service/files/log_ready.py, the orderer's wait before /healthz)
-// on orderer and Kafka logs: a stub supervisorctl reports a live process whose start
-// time splits the log into an earlier run and the current one.
+// TestLogReady runs the log-based readiness check of fabric_ready (the
+// service role's `ready` entry point, the orderer's wait before /healthz)
+// on orderer and Kafka logs with the roles' own patterns: a stand-in
+// supervisord reports a live process whose start time splits the log into
+// an earlier run and the current one.
 func TestLogReady(t *testing.T) {
 	tier(t, "module")
 	root := RepoRoot(t)
@@ -582,15 +590,31 @@ func TestLogReady(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sleeper.Process.Kill(); sleeper.Wait() })
-	ctl := filepath.Join(dir, "supervisorctl")
-	// With dir/pids, each call answers its next line (then its last): a
-	// program the service manager keeps starting again.
-	stub := fmt.Sprintf("#!/bin/sh\n[ -e %[1]s/stopped ] && { echo 0; exit; }\n"+
-		"if [ -s %[1]s/pids ]; then head -n 1 %[1]s/pids; [ $(wc -l < %[1]s/pids) -gt 1 ] && sed -i 1d %[1]s/pids; exit; fi\n"+
-		"echo %[2]d\n", dir, sleeper.Process.Pid)
-	if err := os.WriteFile(ctl, []byte(stub), 0o755); err != nil {
+	// supervisord's getProcessInfo: STOPPED with dir/stopped; with dir/pids,
+	// each call answers its next line (then its last): a program the
+	// service manager keeps starting again.
+	sock := filepath.Join(dir, "supervisor.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
 		t.Fatal(err)
 	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		state, pid := "RUNNING", sleeper.Process.Pid
+		if _, err := os.Stat(filepath.Join(dir, "stopped")); err == nil {
+			state, pid = "STOPPED", 0
+		} else if b, err := os.ReadFile(filepath.Join(dir, "pids")); err == nil && len(b) > 0 {
+			lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+			pid, _ = strconv.Atoi(lines[0])
+			if len(lines) > 1 {
+				os.WriteFile(filepath.Join(dir, "pids"), []byte(strings.Join(lines[1:], "\n")+"\n"), 0o644)
+			}
+		}
+		fmt.Fprintf(w, `<methodResponse><params><param><value><struct>`+
+			`<member><name>statename</name><value><string>%s</string></value></member>`+
+			`<member><name>pid</name><value><int>%d</int></value></member></struct></value></param></params></methodResponse>`, state, pid)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
 	// systemd's tools: systemctl lists properties in its own order (not as
 	// asked), journalctl prints the unit's log.
 	bin := filepath.Join(dir, "bin")
@@ -623,35 +647,35 @@ func TestLogReady(t *testing.T) {
 		name    string
 		log     string
 		stopped bool
-		wantRC  int
+		wantOK  bool
 		want    string
-		kafka   bool     // a broker's log, with the kafka role's patterns
-		extra   []string // more arguments
-		systemd bool     // under systemd (the journal) instead of supervisor
-		pids    []int    // the program's process at each poll (supervisor)
+		kafka   bool           // a broker's log, with the kafka role's patterns
+		extra   map[string]any // more options
+		systemd bool           // under systemd (the journal) instead of supervisor
+		pids    []int          // the program's process at each poll (supervisor)
 	}{
 		{"every chain started", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started) + line(now, "mychannel", started),
-			false, 0, `"ready": true`, false, nil, false, nil},
+			false, true, `"ready":true`, false, nil, false, nil},
 		{"one chain still starting", line(now, "sys", starting) + line(now, "mychannel", starting) + line(now, "sys", started),
-			false, 1, "channel mychannel not ready yet; are the brokers up?", false, nil, false, nil},
+			false, false, "channel mychannel not ready yet; are the brokers up?", false, nil, false, nil},
 		{"an earlier run's start phase does not count", line(old, "sys", starting) + line(old, "sys", started) + line(now, "sys", starting),
-			false, 1, "channel sys not ready yet", false, nil, false, nil},
+			false, false, "channel sys not ready yet", false, nil, false, nil},
 		{"nothing started in this run", line(old, "sys", starting) + line(old, "sys", started),
-			false, 1, "no channel has begun starting yet", false, nil, false, nil},
-		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, 1, "the service is not running", false, nil, false, nil},
+			false, false, "no channel has begun starting yet", false, nil, false, nil},
+		{"not running", line(now, "sys", starting) + line(now, "sys", started), true, false, "the service is not running", false, nil, false, nil},
 		{"kafka broker started", kafkaLine(old, "registered") + kafkaLine(old, "started") + kafkaLine(now, "registered") + kafkaLine(now, "started"),
-			false, 0, `"keys": ["4"]`, true, nil, false, nil},
+			false, true, `"keys":["4"]`, true, nil, false, nil},
 		{"kafka broker still starting", kafkaLine(old, "started") + kafkaLine(now, "registered"),
-			false, 1, "broker 4 not ready yet", true, nil, false, nil},
+			false, false, "broker 4 not ready yet", true, nil, false, nil},
 		{"up long enough: its start rotated out of the log", line(old, "sys", started),
-			false, 0, "its start is no longer in its log", false, []string{"--settled", "0"}, false, nil},
+			false, true, `"settled":true`, false, map[string]any{"settled": 0}, false, nil},
 		{"kafka broker started again and again (it refuses its settings after its start counted)", kafkaLine(now, "registered"),
-			false, 1, "it exits while starting: started again 3 times", true, []string{"--timeout", "30"}, false,
+			false, false, "it exits while starting: started again 3 times", true, map[string]any{"timeout": 30}, false,
 			[]int{sleeper.Process.Pid, os.Getpid(), os.Getppid(), 1}},
 		{"systemd: every chain started", line(now, "sys", starting) + line(now, "sys", started),
-			false, 0, `"ready": true`, false, nil, true, nil},
+			false, true, `"ready":true`, false, nil, true, nil},
 		{"systemd: not running", line(now, "sys", starting) + line(now, "sys", started),
-			true, 1, "the service is not running", false, nil, true, nil},
+			true, false, "the service is not running", false, nil, true, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -669,35 +693,30 @@ func TestLogReady(t *testing.T) {
 				}
 				os.WriteFile(filepath.Join(dir, "pids"), []byte(b.String()), 0o644)
 			}
-			patterns := readyPatterns(t, filepath.Join(root, "roles/orderer/tasks/health.yml"))
+			args := readyPatterns(t, filepath.Join(root, "roles/orderer/tasks/health.yml"))
 			if tt.kafka {
-				patterns = readyPatterns(t, filepath.Join(root, "roles/kafka/tasks/health.yml"))
+				args = readyPatterns(t, filepath.Join(root, "roles/kafka/tasks/health.yml"))
 			}
-			manager, env := []string{"--manager", "supervisor", "--supervisorctl", ctl, "--supervisor-conf", "unused",
-				"--program", "orderer", "--log", log}, []string(nil)
+			args["manager"], args["program"], args["socket"], args["log"] = "supervisor", "orderer", sock, log
 			if tt.systemd {
-				manager = []string{"--manager", "systemd", "--unit", "fabrun-orderer"}
-				env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH")}
+				args = map[string]any{"begin": args["begin"], "done": args["done"], "what": args["what"], "manager": "systemd", "unit": "fabrun-orderer"}
+				t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 			}
-			args := append(append([]string{filepath.Join(root, "roles/service/files/log_ready.py")}, manager...),
-				"--hint", "are the brokers up?", "--timeout", "1", "--poll", "0.2")
-			r := Run(t, root, env, "python3", append(append(args, patterns...), tt.extra...)...)
-			rc := 0
-			if ee, ok := r.Err.(*exec.ExitError); ok {
-				rc = ee.ExitCode()
-			} else if r.Err != nil {
-				t.Fatal(r.Err)
-			}
-			if rc != tt.wantRC || !strings.Contains(r.Stdout, tt.want) {
-				t.Errorf("exit %d, output %q; want exit %d and %q (stderr %s)", rc, r.Stdout, tt.wantRC, tt.want, r.Stderr)
+			args["hint"], args["timeout"], args["interval"] = "are the brokers up?", 1, 0.2
+			maps.Copy(args, tt.extra)
+			b, _ := json.Marshal(args)
+			out, _ := json.Marshal(module.Execute(ready.Spec(), b, ready.Run))
+			failed := strings.Contains(string(out), `"failed":true`)
+			if failed == tt.wantOK || !strings.Contains(string(out), tt.want) {
+				t.Errorf("result %s; want ready %v and %q", out, tt.wantOK, tt.want)
 			}
 		})
 	}
 }
 
-// readyPatterns are the log_ready.py arguments of the role tasks file's
+// readyPatterns are the fabric_ready log options of the role tasks file's
 // call to the service role's `ready` entry point.
-func readyPatterns(t *testing.T, tasksFile string) []string {
+func readyPatterns(t *testing.T, tasksFile string) map[string]any {
 	t.Helper()
 	var tasks []struct {
 		IncludeRole struct {
@@ -711,8 +730,8 @@ func readyPatterns(t *testing.T, tasksFile string) []string {
 	for _, task := range tasks {
 		if task.IncludeRole.TasksFrom == "ready" {
 			v := task.Vars
-			return []string{"--begin", kafkaReadyLog(t, tasksFile, v["service_ready_begin"]),
-				"--done", kafkaReadyLog(t, tasksFile, v["service_ready_done"]), "--what", v["service_ready_what"]}
+			return map[string]any{"begin": kafkaReadyLog(t, tasksFile, v["service_ready_begin"]),
+				"done": kafkaReadyLog(t, tasksFile, v["service_ready_done"]), "what": v["service_ready_what"]}
 		}
 	}
 	t.Fatalf("%s does not call the service role's ready entry point", tasksFile)

@@ -1,17 +1,20 @@
 // Package ready is the fabric_ready module: it waits, on the node's host,
 // until a service serves - a ZooKeeper member in a quorum (srvr over TLS),
-// or an operations /healthz endpoint answering 200 - polling a few times a
-// second in one process, where a JVM or a Python module per poll cost a
-// second each.
+// an operations /healthz endpoint answering 200, or a service's own log
+// saying it started (logready.go) - polling a few times a second in one
+// process, where a JVM, a Python module or a Python script with a
+// supervisorctl per poll cost up to a second each.
 package ready
 
 import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +32,19 @@ type Args struct {
 	TLSKeystore string   `json:"tls_keystore"`
 	Timeout     float64  `json:"timeout"`
 	Interval    float64  `json:"interval"`
+
+	// A log wait (logready.go).
+	Begin    string  `json:"begin"`
+	Done     string  `json:"done"`
+	What     string  `json:"what"`
+	Hint     string  `json:"hint"`
+	Restarts int     `json:"restarts"`
+	Settled  float64 `json:"settled"`
+	Manager  string  `json:"manager"`
+	Program  string  `json:"program"`
+	Socket   string  `json:"socket"`
+	Log      string  `json:"log"`
+	Unit     string  `json:"unit"`
 }
 
 // Spec declares the module's options.
@@ -39,20 +55,38 @@ func Spec() module.Spec {
 			"zookeeper":    {Type: module.Str},
 			"modes":        {Type: module.List, Elements: module.Str, Default: []any{"leader", "follower"}},
 			"url":          {Type: module.Str},
-			"tls_ca":       {Type: module.Path, Required: true},
+			"tls_ca":       {Type: module.Path},
 			"tls_keystore": {Type: module.Path},
 			"timeout":      {Type: module.Float, Default: 120.0},
 			"interval":     {Type: module.Float, Default: 0.25},
+			"begin":        {Type: module.Str},
+			"done":         {Type: module.Str},
+			"what":         {Type: module.Str, Default: "item"},
+			"hint":         {Type: module.Str, Default: ""},
+			"restarts":     {Type: module.Int, Default: 3},
+			"settled":      {Type: module.Float, Default: 900.0},
+			"manager":      {Type: module.Str, Choices: []any{"supervisor", "systemd"}},
+			"program":      {Type: module.Str},
+			"socket":       {Type: module.Path},
+			"log":          {Type: module.Path},
+			"unit":         {Type: module.Str},
 		},
-		MutuallyExclusive: [][]string{{"zookeeper", "url"}},
-		RequiredOneOf:     [][]string{{"zookeeper", "url"}},
+		MutuallyExclusive: [][]string{{"zookeeper", "url", "begin"}},
+		RequiredOneOf:     [][]string{{"zookeeper", "url", "begin"}},
+		RequiredTogether:  [][]string{{"begin", "done", "manager"}},
+		RequiredIf: []module.RequiredIf{
+			{Option: "manager", Value: "supervisor", Requires: []string{"program", "socket", "log"}},
+			{Option: "manager", Value: "systemd", Requires: []string{"unit"}},
+		},
 		SupportsCheckMode: true,
 	}
 }
 
-// answer is one poll's outcome: ready, or why not; data for the result.
+// answer is one poll's outcome: ready, or why not (final: waiting longer
+// cannot help); data for the result.
 type answer struct {
 	ready   bool
+	final   bool
 	problem string
 	data    map[string]any
 }
@@ -82,6 +116,9 @@ func Run(ctx *module.Context) (module.Result, error) {
 		if ans.ready {
 			return module.Result{Msg: what + " is ready", Data: ans.data}, nil
 		}
+		if ans.final {
+			return module.Result{Data: ans.data}, fmt.Errorf("%s is not ready: %s", what, ans.problem)
+		}
 		if time.Now().Add(time.Duration(a.Interval * float64(time.Second))).After(deadline) {
 			// The last answer stays in the failed result (stdout, content).
 			return module.Result{Data: ans.data}, fmt.Errorf("%s is not ready after %.0f s (%d tries): %s", what, a.Timeout, tries, ans.problem)
@@ -92,6 +129,12 @@ func Run(ctx *module.Context) (module.Result, error) {
 
 // poller returns the poll for the service asked about, and its name.
 func poller(a Args) (func(context.Context) answer, string, error) {
+	if a.Begin != "" {
+		return logPoller(a)
+	}
+	if a.TLSCA == "" {
+		return nil, "", errors.New("tls_ca is required with zookeeper and url")
+	}
 	pool, err := caPool(a.TLSCA)
 	if err != nil {
 		return nil, "", err
@@ -139,6 +182,27 @@ func poller(a Args) (func(context.Context) answer, string, error) {
 		}
 		return answer{ready: true, data: data}
 	}, "ZooKeeper " + a.ZooKeeper, nil
+}
+
+// logPoller waits for the service's log (logready.go).
+func logPoller(a Args) (func(context.Context) answer, string, error) {
+	w := logWait{what: a.What, hint: a.Hint, restarts: a.Restarts, settled: time.Duration(a.Settled * float64(time.Second))}
+	var err error
+	if w.begin, err = regexp.Compile(a.Begin); err != nil {
+		return nil, "", fmt.Errorf("begin: %v", err)
+	}
+	if w.done, err = regexp.Compile(a.Done); err != nil {
+		return nil, "", fmt.Errorf("done: %v", err)
+	}
+	if w.begin.NumSubexp() < 1 || w.done.NumSubexp() < 1 {
+		return nil, "", errors.New("begin and done must each have a group naming what starts")
+	}
+	run, name := systemdRun(a.Unit), a.Unit
+	if a.Manager == "supervisor" {
+		run, name = supervisorRun(a.Socket, a.Program, a.Log), a.Program
+	}
+	var pids []int
+	return func(ctx context.Context) answer { return w.poll(ctx, run, &pids, processAge) }, name, nil
 }
 
 func caPool(file string) (*x509.CertPool, error) {
