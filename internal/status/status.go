@@ -359,10 +359,3 @@ func peerHeight(ctx context.Context, n *Node, channel string, o Options) {
 	n.BlockHash = hex.EncodeToString(hash)
 	n.Detail += fmt.Sprintf(", %s height %d", channel, h)
 }
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
