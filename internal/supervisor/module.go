@@ -279,7 +279,7 @@ func stopped(mctx *module.Context, a Args) (module.Result, error) {
 	return r.result(mctx)
 }
 
-// listed returns the programs supervisord runs or may run, with their
+// listed returns the programs supervisord has loaded, with their
 // priorities (none when it does not run); it changes nothing.
 func listed(mctx *module.Context, a Args) (module.Result, error) {
 	r, cancel := newRun(mctx, a)
