@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -79,6 +80,11 @@ func (b *benchRun) baselinePlan() (baseline.Plan, error) {
 		svc.Ready = ready
 		st.Services = append(st.Services, svc)
 		st.Dirs = append(st.Dirs, filepath.Join(host(h), "data", program))
+		// The program's TMPDIR (the peer's is under its data directory,
+		// made empty just above) must exist for it to start a chaincode.
+		if d := tmpdirOf(svc.Command); d != "" {
+			st.Dirs = append(st.Dirs, d)
+		}
 		return nil
 	}
 	for _, z := range topo.ZooKeepers {
@@ -212,6 +218,17 @@ func certCommonName(path string) (string, error) {
 
 // readProgram reads the command line, working directory and log of a
 // supervisor program the service role rendered on a host of the bench.
+// programTmpdir finds TMPDIR among the env(1) words of a program's command.
+var programTmpdir = regexp.MustCompile(`(?:^| )TMPDIR=('[^']*'|\S+)`)
+
+// tmpdirOf is the TMPDIR a program's command sets, "" when none.
+func tmpdirOf(command string) string {
+	if m := programTmpdir.FindStringSubmatch(command); m != nil {
+		return strings.Trim(m[1], "'")
+	}
+	return ""
+}
+
 func readProgram(hostDir, name string) (baseline.Service, error) {
 	path := filepath.Join(hostDir, "etc", "supervisor", "programs", name+".conf")
 	f, err := os.Open(path)

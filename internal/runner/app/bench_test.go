@@ -134,3 +134,18 @@ func TestReadProgram(t *testing.T) {
 		})
 	}
 }
+
+// The plain script makes each program's TMPDIR, which the deploy puts
+// under the peer's data directory (Fabric's external builder writes there).
+func TestProgramTmpdir(t *testing.T) {
+	for cmd, want := range map[string]string{
+		"env FABRIC_CFG_PATH=/h/peer/etc HOME=/h/peer TMPDIR=/h/data/peer/tmp /h/bin/peer node start": "/h/data/peer/tmp",
+		"env TMPDIR='/h/a dir/tmp' /h/bin/peer node start":                                            "/h/a dir/tmp",
+		"env HOME=/h/zk java -cp x Main":                                                              "",
+		"env MYTMPDIR=/x /h/bin/peer":                                                                 "",
+	} {
+		if got := tmpdirOf(cmd); got != want {
+			t.Errorf("%q: TMPDIR %q, want %q", cmd, tmpdirOf(cmd), want)
+		}
+	}
+}
