@@ -145,7 +145,7 @@ func TestProgramTmpdir(t *testing.T) {
 		"env MYTMPDIR=/x /h/bin/peer":                                                                 "",
 	} {
 		if got := tmpdirOf(cmd); got != want {
-			t.Errorf("%q: TMPDIR %q, want %q", cmd, tmpdirOf(cmd), want)
+			t.Errorf("%q: TMPDIR %q, want %q", cmd, got, want)
 		}
 	}
 }
