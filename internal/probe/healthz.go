@@ -63,18 +63,27 @@ func Healthz(ctx context.Context, client *http.Client, url string) (Health, erro
 }
 
 // OpsClient is an HTTPS client for operations endpoints whose certificates
-// caFile issued.
+// caFile issued; timeout 0 leaves each request to its context.
 func OpsClient(caFile string, timeout time.Duration) (*http.Client, error) {
-	pool := x509.NewCertPool()
-	pem, err := os.ReadFile(caFile)
+	pool, err := CAPool(caFile)
 	if err != nil {
-		return nil, fmt.Errorf("TLS CA: %v", err)
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("TLS CA %s: no certificate", caFile)
+		return nil, err
 	}
 	return &http.Client{
 		Timeout:   timeout,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}},
 	}, nil
+}
+
+// CAPool reads the PEM certificates of caFile.
+func CAPool(caFile string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("TLS CA: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("TLS CA %s: no certificate", caFile)
+	}
+	return pool, nil
 }

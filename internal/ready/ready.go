@@ -9,11 +9,8 @@ package ready
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -135,15 +132,14 @@ func poller(a Args) (func(context.Context) answer, string, error) {
 	if a.TLSCA == "" {
 		return nil, "", errors.New("tls_ca is required with zookeeper and url")
 	}
-	pool, err := caPool(a.TLSCA)
-	if err != nil {
-		return nil, "", err
-	}
 	if a.URL != "" {
 		if !strings.HasPrefix(a.URL, "https://") {
 			return nil, "", fmt.Errorf("url must be https:// (is %q)", a.URL)
 		}
-		client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+		client, err := probe.OpsClient(a.TLSCA, 0)
+		if err != nil {
+			return nil, "", err
+		}
 		return func(ctx context.Context) answer {
 			defer client.CloseIdleConnections()
 			h, err := probe.Healthz(ctx, client, a.URL)
@@ -155,6 +151,10 @@ func poller(a Args) (func(context.Context) answer, string, error) {
 	}
 	if len(a.Modes) == 0 {
 		return nil, "", fmt.Errorf("modes must name at least one ZooKeeper mode")
+	}
+	pool, err := probe.CAPool(a.TLSCA)
+	if err != nil {
+		return nil, "", err
 	}
 	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	if a.TLSKeystore != "" {
@@ -203,16 +203,4 @@ func logPoller(a Args) (func(context.Context) answer, string, error) {
 	}
 	var pids []int
 	return func(ctx context.Context) answer { return w.poll(ctx, run, &pids, processAge) }, name, nil
-}
-
-func caPool(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("tls_ca: %v", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("tls_ca %s: no certificate", file)
-	}
-	return pool, nil
 }
