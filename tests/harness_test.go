@@ -279,16 +279,38 @@ func freeLoopbackNet(t testing.TB) string {
 	return ""
 }
 
-// freePort is a TCP port free on ip right now.
+// freePort is a TCP port free on ip right now, below the kernel's
+// ephemeral range (32768-60999 here): a port the kernel handed out for
+// ":0" can go to another process's outgoing connection or wildcard
+// listener before the service under test binds it (a peer's chaincode
+// listener once lost its port that way). Each port is handed out once
+// per test process.
 func freePort(t testing.TB, ip string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", ip+":0")
-	if err != nil {
-		t.Fatalf("free port on %s: %v", ip, err)
+	freePorts.Lock()
+	defer freePorts.Unlock()
+	for i := 0; i < 200; i++ {
+		port := 20000 + rand.Intn(12000)
+		key := fmt.Sprintf("%s:%d", ip, port)
+		if freePorts.given[key] {
+			continue
+		}
+		l, err := net.Listen("tcp", key)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		freePorts.given[key] = true
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free port on %s", ip)
+	return 0
 }
+
+var freePorts = struct {
+	sync.Mutex
+	given map[string]bool
+}{given: map[string]bool{}}
 
 // serviceLogsOnFailure shows, when t has failed, the last lines of every
 // service log under hostsDir (<host>/log/*): the deployment's own logs go
