@@ -64,6 +64,11 @@ func finalAnswer(err error) bool {
 	switch st {
 	case common.Status_BAD_REQUEST, common.Status_FORBIDDEN, common.Status_REQUEST_ENTITY_TOO_LARGE:
 		return true
+	case common.Status_SERVICE_UNAVAILABLE:
+		// A channel in maintenance mode (a consensus-type migration) refuses
+		// normal transactions on every orderer until an administrator ends
+		// it: waiting out unavailableRetry would only delay the refusal.
+		return strings.Contains(err.Error(), "maintenance mode")
 	}
 	return false
 }

@@ -18,6 +18,7 @@ var (
 	unavailable = status.New(status.OrdererServerStatus, int32(common.Status_SERVICE_UNAVAILABLE), "chain is not ready", nil)
 	badRequest  = status.New(status.OrdererServerStatus, int32(common.Status_BAD_REQUEST), "bad config update", nil)
 	notFound    = status.New(status.OrdererServerStatus, int32(common.Status_NOT_FOUND), "no such channel", nil)
+	maintenance = status.New(status.OrdererServerStatus, int32(common.Status_SERVICE_UNAVAILABLE), "normal transactions are rejected: maintenance mode", nil)
 )
 
 func TestFailoverTry(t *testing.T) {
@@ -39,6 +40,7 @@ func TestFailoverTry(t *testing.T) {
 		{"all fail: each address and reason", 0, map[int]error{0: refused, 1: unavailable, 2: refused}, []int{0, 1, 2}, 0,
 			[]string{"all 3 orderers failed", "o0:7050: ", "connection refused", "o1:7050: ", "SERVICE_UNAVAILABLE", "o2:7050: "}, false},
 		{"bad request is final", 0, map[int]error{0: badRequest}, []int{0}, 0, []string{"bad config update"}, true},
+		{"maintenance mode is final", 0, map[int]error{0: maintenance}, []int{0}, 0, []string{"maintenance mode"}, true},
 		{"not found fails over", 0, map[int]error{0: notFound}, []int{0, 1}, 1, nil, false},
 	}
 	for _, tt := range tests {
