@@ -6,16 +6,14 @@
 package kafkaacls
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/Shopify/sarama"
 
+	"github.com/fabrun/fabrun/internal/kafka"
 	"github.com/fabrun/fabrun/internal/module"
 )
 
@@ -124,7 +122,7 @@ func Run(ctx *module.Context) (module.Result, error) {
 	if a.Topic == "" {
 		return module.Result{}, fmt.Errorf("topic: must not be empty")
 	}
-	cfg, err := a.config()
+	cfg, err := kafka.Config(a.TLSCA, a.TLSKeystore, time.Duration(a.Timeout*float64(time.Second)))
 	if err != nil {
 		return module.Result{}, err
 	}
@@ -167,37 +165,6 @@ func Run(ctx *module.Context) (module.Result, error) {
 	res.Msg = fmt.Sprintf("allowed %d operations on topic %s", len(missing), a.Topic)
 	res.Data["acls"] = lines(append(have, missing...))
 	return res, nil
-}
-
-// config is a client with the TLS identity of tls_keystore (a PEM file
-// with the certificate and its key, as the broker's tools use), trusting
-// tls_ca, checking the broker's name as Kafka's clients do.
-func (a Args) config() (*sarama.Config, error) {
-	ca, err := os.ReadFile(a.TLSCA)
-	if err != nil {
-		return nil, fmt.Errorf("tls_ca: %v", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(ca) {
-		return nil, fmt.Errorf("tls_ca %s: no PEM certificate", a.TLSCA)
-	}
-	pair, err := tls.LoadX509KeyPair(a.TLSKeystore, a.TLSKeystore)
-	if err != nil {
-		return nil, fmt.Errorf("tls_keystore %s: no certificate and key pair: %v", a.TLSKeystore, err)
-	}
-	if a.Timeout <= 0 {
-		return nil, fmt.Errorf("timeout: must be positive, got %v", a.Timeout)
-	}
-	timeout := time.Duration(a.Timeout * float64(time.Second))
-	cfg := sarama.NewConfig()
-	cfg.ClientID = "fabrun"
-	// The ACL requests need 0.11 or later; Kafka 3.9 answers these versions.
-	cfg.Version = sarama.V2_0_0_0
-	cfg.Net.TLS.Enable = true
-	cfg.Net.TLS.Config = &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
-	cfg.Net.DialTimeout, cfg.Net.ReadTimeout, cfg.Net.WriteTimeout = timeout, timeout, timeout
-	cfg.Admin.Timeout = timeout
-	return cfg, nil
 }
 
 // list reads the topic resource's ALLOW ACLs.

@@ -1,7 +1,8 @@
 // Package ready is the fabric_ready module: it waits, on the node's host,
 // until a service serves - a ZooKeeper member in a quorum (srvr over TLS),
-// an operations /healthz endpoint answering 200, or a service's own log
-// saying it started (logready.go) - polling a few times a second in one
+// every broker of a Kafka cluster in its metadata, an operations /healthz
+// endpoint answering 200, or a service's own log saying it started
+// (logready.go) - polling a few times a second in one
 // process, where a JVM, a Python module or a Python script with a
 // supervisorctl per poll cost up to a second each.
 package ready
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fabrun/fabrun/internal/kafka"
 	"github.com/fabrun/fabrun/internal/module"
 	"github.com/fabrun/fabrun/internal/probe"
 )
@@ -24,6 +26,8 @@ import (
 type Args struct {
 	ZooKeeper   string   `json:"zookeeper"`
 	Modes       []string `json:"modes"`
+	Kafka       []string `json:"kafka"`
+	BrokerIDs   []int    `json:"broker_ids"`
 	URL         string   `json:"url"`
 	TLSCA       string   `json:"tls_ca"`
 	TLSKeystore string   `json:"tls_keystore"`
@@ -51,6 +55,8 @@ func Spec() module.Spec {
 		Options: map[string]module.Option{
 			"zookeeper":    {Type: module.Str},
 			"modes":        {Type: module.List, Elements: module.Str, Default: []any{"leader", "follower"}},
+			"kafka":        {Type: module.List, Elements: module.Str},
+			"broker_ids":   {Type: module.List, Elements: module.Int},
 			"url":          {Type: module.Str},
 			"tls_ca":       {Type: module.Path},
 			"tls_keystore": {Type: module.Path},
@@ -68,9 +74,9 @@ func Spec() module.Spec {
 			"log":          {Type: module.Path},
 			"unit":         {Type: module.Str},
 		},
-		MutuallyExclusive: [][]string{{"zookeeper", "url", "begin"}},
-		RequiredOneOf:     [][]string{{"zookeeper", "url", "begin"}},
-		RequiredTogether:  [][]string{{"begin", "done", "manager"}},
+		MutuallyExclusive: [][]string{{"zookeeper", "kafka", "url", "begin"}},
+		RequiredOneOf:     [][]string{{"zookeeper", "kafka", "url", "begin"}},
+		RequiredTogether:  [][]string{{"begin", "done", "manager"}, {"kafka", "broker_ids"}},
 		RequiredIf: []module.RequiredIf{
 			{Option: "manager", Value: "supervisor", Requires: []string{"program", "socket", "log"}},
 			{Option: "manager", Value: "systemd", Requires: []string{"unit"}},
@@ -130,7 +136,10 @@ func poller(a Args) (func(context.Context) answer, string, error) {
 		return logPoller(a)
 	}
 	if a.TLSCA == "" {
-		return nil, "", errors.New("tls_ca is required with zookeeper and url")
+		return nil, "", errors.New("tls_ca is required with zookeeper, kafka and url")
+	}
+	if len(a.Kafka) > 0 {
+		return kafkaPoller(a)
 	}
 	if a.URL != "" {
 		if !strings.HasPrefix(a.URL, "https://") {
@@ -182,6 +191,39 @@ func poller(a Args) (func(context.Context) answer, string, error) {
 		}
 		return answer{ready: true, data: data}
 	}, "ZooKeeper " + a.ZooKeeper, nil
+}
+
+// kafkaPoller waits until the cluster's metadata lists every broker of
+// broker_ids: registered in ZooKeeper and known to the controller.
+func kafkaPoller(a Args) (func(context.Context) answer, string, error) {
+	if len(a.BrokerIDs) == 0 {
+		return nil, "", errors.New("broker_ids must name at least one broker")
+	}
+	if a.TLSKeystore == "" {
+		return nil, "", errors.New("tls_keystore is required with kafka (the brokers want a client certificate)")
+	}
+	cfg, err := kafka.Config(a.TLSCA, a.TLSKeystore, time.Duration(min(a.Timeout, 5)*float64(time.Second)))
+	if err != nil {
+		return nil, "", err
+	}
+	want := slices.Sorted(slices.Values(a.BrokerIDs))
+	return func(context.Context) answer {
+		ids, err := kafka.BrokerIDs(a.Kafka, cfg)
+		if err != nil {
+			return answer{problem: err.Error(), data: map[string]any{}}
+		}
+		data := map[string]any{"broker_ids": ids}
+		var missing []string
+		for _, id := range want {
+			if !slices.Contains(ids, int32(id)) {
+				missing = append(missing, fmt.Sprint(id))
+			}
+		}
+		if len(missing) > 0 {
+			return answer{problem: fmt.Sprintf("brokers %s are not in the cluster's metadata (it lists %v)", strings.Join(missing, ", "), ids), data: data}
+		}
+		return answer{ready: true, data: data}
+	}, "the Kafka cluster (brokers " + strings.ReplaceAll(strings.Trim(fmt.Sprint(want), "[]"), " ", ", ") + ")", nil
 }
 
 // logPoller waits for the service's log (logready.go).

@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Shopify/sarama"
+
 	"github.com/fabrun/fabrun/internal/module"
 )
 
@@ -167,5 +169,44 @@ func TestZooKeeper(t *testing.T) {
 	a["tls_keystore"] = ca // a certificate, no key
 	if out = call(t, a); out["failed"] != true || !strings.Contains(fmt.Sprint(out["msg"]), "tls_keystore") {
 		t.Errorf("a key store without a key: %v", out)
+	}
+}
+
+// A TLS broker (sarama's mock, wanting a client certificate) whose metadata
+// lists brokers 1 and 2: ready for [1 2], not for [1 2 3].
+func TestKafka(t *testing.T) {
+	srv := httptest.NewUnstartedServer(nil)
+	srv.StartTLS()
+	defer srv.Close()
+	ca := caFile(t, srv)
+	cfg := srv.TLS.Clone()
+	cfg.ClientAuth = tls.RequireAnyClientCert
+	l, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := sarama.NewMockBrokerListener(t, 1, l)
+	defer b.Close()
+	b.SetHandlerByMap(map[string]sarama.MockResponse{
+		"MetadataRequest": sarama.NewMockMetadataResponse(t).SetBroker(b.Addr(), 1).SetBroker("127.0.0.1:1", 2).SetController(1),
+	})
+	ks := keystore(t)
+	args := func(ids ...int) map[string]any {
+		return map[string]any{"kafka": []string{b.Addr()}, "broker_ids": ids, "tls_ca": ca, "tls_keystore": ks, "interval": 0.01, "timeout": 0.5}
+	}
+	if out := call(t, args(2, 1)); out["failed"] == true || fmt.Sprint(out["broker_ids"]) != "[1 2]" {
+		t.Errorf("want ready with brokers 1 and 2 listed: %v", out)
+	}
+	if out := call(t, args(1, 2, 3)); out["failed"] != true || !strings.Contains(fmt.Sprint(out["msg"]), "brokers 3 are not in the cluster's metadata") {
+		t.Errorf("want a failure naming broker 3: %v", out)
+	}
+	for name, a := range map[string]map[string]any{
+		"no broker ids": {"kafka": []string{b.Addr()}, "tls_ca": ca, "tls_keystore": ks},
+		"no keystore":   {"kafka": []string{b.Addr()}, "broker_ids": []int{1}, "tls_ca": ca},
+		"with url too":  {"kafka": []string{b.Addr()}, "broker_ids": []int{1}, "tls_ca": ca, "tls_keystore": ks, "url": "https://127.0.0.1:1/healthz"},
+	} {
+		if out := call(t, a); out["failed"] != true {
+			t.Errorf("%s: accepted: %v", name, out)
+		}
 	}
 }
