@@ -126,6 +126,9 @@ func Run(ctx *module.Context) (module.Result, error) {
 	if err != nil {
 		return module.Result{}, err
 	}
+	// One call, not a poll: ride out a controller moving, as Kafka's admin
+	// client retries.
+	cfg.Metadata.Retry.Max, cfg.Metadata.Retry.Backoff = 5, 500*time.Millisecond
 	client, err := sarama.NewClient(a.Bootstrap, cfg)
 	if err != nil {
 		return module.Result{}, fmt.Errorf("bootstrap %s: %v", strings.Join(a.Bootstrap, ","), err)
