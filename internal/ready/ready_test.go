@@ -100,19 +100,26 @@ func keystore(t *testing.T) string {
 	return f
 }
 
-func TestZooKeeper(t *testing.T) {
-	// A TLS listener with the test server's certificate, wanting a client
-	// certificate, answering srvr: "looking" twice, then modes[n].
+// mutualTLSListener listens on loopback with the test server's certificate
+// (trusted through the CA file returned), wanting a client certificate.
+func mutualTLSListener(t *testing.T) (net.Listener, string) {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.StartTLS()
-	defer srv.Close()
-	ca := caFile(t, srv)
+	t.Cleanup(srv.Close)
 	cfg := srv.TLS.Clone()
 	cfg.ClientAuth = tls.RequireAnyClientCert
 	l, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return l, caFile(t, srv)
+}
+
+func TestZooKeeper(t *testing.T) {
+	// A TLS listener with the test server's certificate, wanting a client
+	// certificate, answering srvr: "looking" twice, then modes[n].
+	l, ca := mutualTLSListener(t)
 	defer l.Close()
 	var n atomic.Int32
 	mode := atomic.Value{}
@@ -175,16 +182,7 @@ func TestZooKeeper(t *testing.T) {
 // A TLS broker (sarama's mock, wanting a client certificate) whose metadata
 // lists brokers 1 and 2: ready for [1 2], not for [1 2 3].
 func TestKafka(t *testing.T) {
-	srv := httptest.NewUnstartedServer(nil)
-	srv.StartTLS()
-	defer srv.Close()
-	ca := caFile(t, srv)
-	cfg := srv.TLS.Clone()
-	cfg.ClientAuth = tls.RequireAnyClientCert
-	l, err := tls.Listen("tcp", "127.0.0.1:0", cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, ca := mutualTLSListener(t)
 	b := sarama.NewMockBrokerListener(t, 1, l)
 	defer b.Close()
 	b.SetHandlerByMap(map[string]sarama.MockResponse{
