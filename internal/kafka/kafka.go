@@ -5,32 +5,27 @@ package kafka
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"os"
 	"slices"
 	"time"
 
 	"github.com/Shopify/sarama"
+
+	"github.com/fabrun/fabrun/internal/probe"
 )
 
 // Config is a client with the TLS identity of keystore (one PEM file with
 // the certificate and its key, Kafka's ssl.keystore.type=PEM), trusting ca
 // and checking the broker's name, as Kafka's own clients do; each
-// connection, request and answer gets timeout. Errors name the modules'
-// options (tls_ca, tls_keystore, timeout).
+// connection, request and answer gets timeout.
 func Config(ca, keystore string, timeout time.Duration) (*sarama.Config, error) {
-	pem, err := os.ReadFile(ca)
+	pool, err := probe.CAPool(ca)
 	if err != nil {
 		return nil, fmt.Errorf("tls_ca: %v", err)
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("tls_ca %s: no PEM certificate", ca)
-	}
-	pair, err := tls.LoadX509KeyPair(keystore, keystore)
+	pair, err := probe.KeyStore(keystore)
 	if err != nil {
-		return nil, fmt.Errorf("tls_keystore %s: no certificate and key pair: %v", keystore, err)
+		return nil, err
 	}
 	if timeout <= 0 {
 		return nil, fmt.Errorf("timeout: must be positive, got %s", timeout)

@@ -75,6 +75,16 @@ func OpsClient(caFile string, timeout time.Duration) (*http.Client, error) {
 	}, nil
 }
 
+// KeyStore is the certificate and key of one PEM file holding both
+// (ZooKeeper's and Kafka's PEM key store, ssl.keystore.type=PEM).
+func KeyStore(path string) (tls.Certificate, error) {
+	pair, err := tls.LoadX509KeyPair(path, path)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("tls_keystore %s: no certificate and key pair: %v", path, err)
+	}
+	return pair, nil
+}
+
 // CAPool reads the PEM certificates of caFile.
 func CAPool(caFile string) (*x509.CertPool, error) {
 	pem, err := os.ReadFile(caFile)

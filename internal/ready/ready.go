@@ -167,11 +167,9 @@ func poller(a Args) (func(context.Context) answer, string, error) {
 	}
 	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	if a.TLSKeystore != "" {
-		// One PEM file with the member's certificate and key (ZooKeeper's
-		// PEM key store): certificates and key are picked out of it.
-		pair, err := tls.LoadX509KeyPair(a.TLSKeystore, a.TLSKeystore)
+		pair, err := probe.KeyStore(a.TLSKeystore)
 		if err != nil {
-			return nil, "", fmt.Errorf("tls_keystore %s: no certificate and key pair: %v", a.TLSKeystore, err)
+			return nil, "", err
 		}
 		cfg.Certificates = []tls.Certificate{pair}
 	}
