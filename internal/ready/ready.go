@@ -2,9 +2,9 @@
 // until a service serves - a ZooKeeper member in a quorum (srvr over TLS),
 // every broker of a Kafka cluster in its metadata, an operations /healthz
 // endpoint answering 200, or a service's own log saying it started
-// (logready.go) - polling a few times a second in one
-// process, where a JVM, a Python module or a Python script with a
-// supervisorctl per poll cost up to a second each.
+// (logready.go) - polling a few times a second in one process, where a
+// JVM, a Python module or a Python script with a supervisorctl per poll
+// cost up to a second each.
 package ready
 
 import (
