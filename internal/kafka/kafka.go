@@ -38,8 +38,6 @@ func Config(ca, keystore string, timeout time.Duration) (*sarama.Config, error) 
 	cfg.Net.TLS.Config = &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
 	cfg.Net.DialTimeout, cfg.Net.ReadTimeout, cfg.Net.WriteTimeout = timeout, timeout, timeout
 	cfg.Admin.Timeout = timeout
-	// A caller that polls asks again itself.
-	cfg.Metadata.Retry.Max = 0
 	return cfg, nil
 }
 

@@ -146,27 +146,24 @@ func Run(ctx *module.Context) (module.Result, error) {
 		return module.Result{}, err
 	}
 	missing := Missing(wanted, have)
-	res := module.Result{Changed: len(missing) > 0, Data: map[string]any{"added": lines(missing)}}
-	if ctx.DiffMode() && res.Changed {
-		res.Diff = []module.Diff{{
-			Before: strings.Join(lines(have), "\n") + "\n", After: strings.Join(lines(append(have, missing...)), "\n") + "\n",
-			BeforeHeader: "topic " + a.Topic + " ACLs", AfterHeader: "topic " + a.Topic + " ACLs",
-		}}
-	}
+	before, after := lines(have), lines(slices.Concat(have, missing))
+	res := module.Result{Changed: len(missing) > 0, Data: map[string]any{"added": lines(missing), "acls": after}}
 	if !res.Changed {
-		res.Data["acls"] = lines(have)
 		return res, nil
 	}
-	if ctx.CheckMode() {
-		res.Msg = fmt.Sprintf("would allow %d operations on topic %s", len(missing), a.Topic)
-		res.Data["acls"] = lines(append(have, missing...))
-		return res, nil
+	if ctx.DiffMode() {
+		header := "topic " + a.Topic + " ACLs"
+		res.Diff = []module.Diff{{Before: strings.Join(before, "\n") + "\n", After: strings.Join(after, "\n") + "\n",
+			BeforeHeader: header, AfterHeader: header}}
 	}
-	if err := a.create(controller, missing); err != nil {
-		return module.Result{}, err
+	verb := "would allow"
+	if !ctx.CheckMode() {
+		if err := a.create(controller, missing); err != nil {
+			return module.Result{}, err
+		}
+		verb = "allowed"
 	}
-	res.Msg = fmt.Sprintf("allowed %d operations on topic %s", len(missing), a.Topic)
-	res.Data["acls"] = lines(append(have, missing...))
+	res.Msg = fmt.Sprintf("%s %d operations on topic %s", verb, len(missing), a.Topic)
 	return res, nil
 }
 

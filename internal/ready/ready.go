@@ -204,6 +204,8 @@ func kafkaPoller(a Args) (func(context.Context) answer, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	// Each poll asks once: the poll loop is the retry.
+	cfg.Metadata.Retry.Max = 0
 	want := slices.Sorted(slices.Values(a.BrokerIDs))
 	return func(context.Context) answer {
 		ids, err := kafka.BrokerIDs(a.Kafka, cfg)
