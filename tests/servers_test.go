@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +271,12 @@ func TestServersEndToEnd(t *testing.T) {
 			}
 		}
 
+		// A service stopped by hand, the peer on server211: the deploy job
+		// starts it as its last full run defined it (service `start`:
+		// systemd starts the unit in place) and verifies through it.
+		if r := lab.ssh("211", "sudo", "systemctl", "stop", "fabrun-peer"); r.Err != nil {
+			t.Fatalf("systemctl stop fabrun-peer on server211: %v %s", r.Err, r.Stderr)
+		}
 		start = time.Now()
 		job = runAWXJob(t, runnerEnv, inventory, key, collections, "deploy", "playbooks/deploy.yml", awxSurveyDefaults(t, "deploy"), envvars)
 		t.Logf("AWX deploy job with the survey defaults: %s, %s", job.Status, time.Since(start).Round(100*time.Millisecond))
@@ -282,10 +289,14 @@ func TestServersEndToEnd(t *testing.T) {
 				t.Errorf("deploy job's events lack %q:\n%s", w, tail(job.stdout(), 60))
 			}
 		}
-		// The second site run over SSH: only the verification's invoke
-		// changes anything.
+		// The second site run over SSH: only the stopped peer's start and
+		// the verification's invoke change anything.
+		peerStart := "Peers: Start unless it runs, fabrun-peer on server211"
+		if changed := job.changed(); !slices.Contains(changed, peerStart) {
+			t.Errorf("the deploy job did not start the stopped peer (%q); it changed %v", peerStart, changed)
+		}
 		for _, c := range job.changed() {
-			if !strings.HasPrefix(c, "Verify the chaincode: ") {
+			if !strings.HasPrefix(c, "Verify the chaincode: ") && c != peerStart {
 				t.Errorf("the deploy job on a deployed network changed %s", c)
 			}
 		}
