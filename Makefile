@@ -95,7 +95,7 @@ TEST_PATH := PATH="$(CURDIR)/$(VENV)/bin:$(CURDIR)/$(FABRIC):$$PATH"
 ## test: unit to end-to-end, against real components, and the dead-code check
 # The tiers of tests/ that `make test` runs: all of them.
 TEST_TIERS := module,network,servers
-# -timeout 80m: the whole run took 61 minutes on CI's 2 cores with the build (the
+# -timeout 80m: the whole run took 67 minutes on CI's 2 cores with the build (the
 # last stop; over its 50-minute target); CI's own limit is 90 minutes with the build.
 test: deps all deadcode
 	FABRUN_TEST_TIERS=$(TEST_TIERS) $(TEST_PATH) $(GO) test -count=1 -timeout 80m ./...
