@@ -45,14 +45,23 @@ type Copy struct{ From, To string }
 // File is a small file a node needs written (ZooKeeper's myid).
 type File struct{ Path, Content string }
 
+// Bundle is a file a node reads made of generated ones, one after the other
+// (mutual TLS's client roots: every org's TLS CA).
+type Bundle struct {
+	From []string
+	To   string
+}
+
 // Stage is one phase of the network's start: data directories made empty,
-// files written and material copied, then services started together and
-// waited for, then commands run (argv each) against them.
+// files written, material copied and bundled (after the copies), then
+// services started together and waited for, then commands run (argv each)
+// against them.
 type Stage struct {
 	Phase    string
 	Dirs     []string
 	Files    []File
 	Copies   []Copy
+	Bundles  []Bundle
 	Services []Service
 	After    [][]string
 }
@@ -221,6 +230,20 @@ func (r *run) stage(st Stage) error {
 		}
 		if out, err := exec.CommandContext(r.ctx, "cp", "-a", c.From, c.To).CombinedOutput(); err != nil {
 			return fmt.Errorf("cp %s %s: %v: %s", c.From, c.To, err, out)
+		}
+	}
+	for _, b := range st.Bundles {
+		r.script("cat %s > %s", strings.Join(quoteAll(b.From), " "), quote(b.To))
+		var content []byte
+		for _, f := range b.From {
+			c, err := os.ReadFile(f)
+			if err != nil {
+				return err
+			}
+			content = append(content, c...)
+		}
+		if err := os.WriteFile(b.To, content, 0o644); err != nil {
+			return err
 		}
 	}
 	for _, svc := range st.Services {

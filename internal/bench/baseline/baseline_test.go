@@ -61,7 +61,10 @@ func plan(t *testing.T, bin string, svc Service) Plan {
 		Bin: bin, Workdir: dir, GenesisProfile: "G", ChannelProfile: "C", SystemChannel: "sys", Channel: "mychannel",
 		AnchorMSPs: []string{"Org1MSP"},
 		Stages: []Stage{{Phase: "ZooKeeper ensemble", Dirs: []string{filepath.Join(dir, "data")},
-			Files:    []File{{Path: filepath.Join(dir, "data", "myid"), Content: "1\n"}},
+			Files: []File{{Path: filepath.Join(dir, "data", "myid"), Content: "1\n"},
+				{Path: filepath.Join(dir, "ca1.pem"), Content: "CA1\n"}, {Path: filepath.Join(dir, "ca2.pem"), Content: "CA2\n"}},
+			Bundles: []Bundle{{From: []string{filepath.Join(dir, "ca1.pem"), filepath.Join(dir, "ca2.pem")},
+				To: filepath.Join(dir, "data", "client-root-cas.pem")}},
 			Services: []Service{svc}}},
 		Orderer: "o:7050", OrdererTLSCA: "ca.pem", Peers: peers,
 		Chaincode: Chaincode{Name: "mycc", Version: "1.0", Path: "/cc", Policy: "OR('Org1MSP.peer')",
@@ -92,6 +95,9 @@ func TestRun(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(p.Workdir, "data", "myid")); string(b) != "1\n" {
 		t.Errorf("myid = %q", b)
+	}
+	if b, _ := os.ReadFile(filepath.Join(p.Workdir, "data", "client-root-cas.pem")); string(b) != "CA1\nCA2\n" {
+		t.Errorf("client-root-cas.pem = %q, want both CAs, one after the other", b)
 	}
 	// The service was stopped: its process is gone.
 	raw, _ := os.ReadFile(pidFile)

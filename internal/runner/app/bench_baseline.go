@@ -103,6 +103,19 @@ func (b *benchRun) baselinePlan() (baseline.Plan, error) {
 		return baseline.Plan{}, err
 	}
 	kafka.After = append(kafka.After, acl)
+	// Mutual TLS: the roots of client certificates the roles install on
+	// peers and orderers (fabric_tls_client_root_cas), from the material
+	// the script generated.
+	clientRoots := func(st *baseline.Stage, tlsDir string) {
+		if !topo.TLSClientAuth {
+			return
+		}
+		roots := []string{topo.OrdererTLSCA()}
+		for _, org := range topo.Orgs {
+			roots = append(roots, topo.OrgTLSCA(org))
+		}
+		st.Bundles = append(st.Bundles, baseline.Bundle{From: roots, To: filepath.Join(tlsDir, "client-root-cas.pem")})
+	}
 	for _, o := range topo.Orderers {
 		if err := add(&orderers, o.Host, "orderer", o.Endpoint()); err != nil {
 			return baseline.Plan{}, err
@@ -113,6 +126,7 @@ func (b *benchRun) baselinePlan() (baseline.Plan, error) {
 			baseline.Copy{From: filepath.Join(from, "msp"), To: filepath.Join(to, "msp")},
 			baseline.Copy{From: filepath.Join(from, "tls"), To: filepath.Join(to, "tls")},
 			baseline.Copy{From: filepath.Join(arts, "genesis.block"), To: filepath.Join(to, "genesis.block")})
+		clientRoots(&orderers, filepath.Join(to, "tls"))
 	}
 	var cliPeers []baseline.Peer
 	var anchors, members []string
@@ -129,6 +143,7 @@ func (b *benchRun) baselinePlan() (baseline.Plan, error) {
 			peers.Copies = append(peers.Copies,
 				baseline.Copy{From: filepath.Join(from, "msp"), To: filepath.Join(to, "msp")},
 				baseline.Copy{From: filepath.Join(from, "tls"), To: filepath.Join(to, "tls")})
+			clientRoots(&peers, filepath.Join(to, "tls"))
 			cliPeers = append(cliPeers, baseline.Peer{Name: p.FQDN, MSPID: org.MSPID, Address: p.Endpoint(),
 				TLSCA: topo.OrgTLSCA(org), AdminMSP: topo.OrgAdminMSP(org),
 				AdminTLSCert: filepath.Join(adminTLS, "client.crt"), AdminTLSKey: filepath.Join(adminTLS, "client.key"),
