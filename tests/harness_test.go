@@ -98,6 +98,17 @@ func FabricBin(t testing.TB, name string) string {
 	return mustExist(t, filepath.Join(RepoRoot(t), "build", "fabric", "bin", name), "make fabric")
 }
 
+// peerCLIClientCert is the peer CLI's environment for mutual TLS with a
+// peer (fabric_tls_client_auth, on by default): the TLS client certificate
+// of user (e.g. Admin@org1.example.com) of the org whose crypto material is
+// in orgDir.
+func peerCLIClientCert(orgDir, user string) []string {
+	tls := filepath.Join(orgDir, "users", user, "tls")
+	return []string{"CORE_PEER_TLS_CLIENTAUTHREQUIRED=true",
+		"CORE_PEER_TLS_CLIENTCERT_FILE=" + filepath.Join(tls, "client.crt"),
+		"CORE_PEER_TLS_CLIENTKEY_FILE=" + filepath.Join(tls, "client.key")}
+}
+
 // VenvBin is the path of a tool in the project's Python venv.
 func VenvBin(t testing.TB, name string) string {
 	t.Helper()

@@ -28,11 +28,10 @@ import (
 
 // migrationNet is a deployed Kafka network as the migration checks reach it.
 type migrationNet struct {
-	workdir   string   // fabrun_workdir (crypto material, the migration record)
-	hostsDir  string   // the hosts' fabrun_home directories
-	orderers  []string // host:port of every orderer
-	names     []string // their orderer_name, in the same order
-	mutualTLS bool     // fabric_tls_client_auth
+	workdir  string   // fabrun_workdir (crypto material, the migration record)
+	hostsDir string   // the hosts' fabrun_home directories
+	orderers []string // host:port of every orderer
+	names    []string // their orderer_name, in the same order
 	// fabrun runs fabrun on the network's inventory; fabrunCmd is the
 	// command it would run (to interrupt it).
 	fabrun    func(t *testing.T, args ...string) fabrunResult
@@ -66,11 +65,10 @@ func (n migrationNet) peerFetch(t *testing.T, pos string) CmdResult {
 		"CORE_PEER_MSPCONFIGPATH=" + filepath.Join(admin, "msp"),
 	}
 	dir := t.TempDir()
+	// Mutual TLS (fabric_tls_client_auth, the default): the Admin's TLS client certificate.
 	args := []string{"channel", "fetch", pos, filepath.Join(dir, "block.pb"), "-c", "mychannel", "-o", n.orderers[0], "--tls",
-		"--cafile", filepath.Join(n.workdir, "crypto/ordererOrganizations/example.com/tlsca/tlsca.example.com-cert.pem")}
-	if n.mutualTLS {
-		args = append(args, "--clientauth", "--certfile", filepath.Join(admin, "tls/client.crt"), "--keyfile", filepath.Join(admin, "tls/client.key"))
-	}
+		"--cafile", filepath.Join(n.workdir, "crypto/ordererOrganizations/example.com/tlsca/tlsca.example.com-cert.pem"),
+		"--clientauth", "--certfile", filepath.Join(admin, "tls/client.crt"), "--keyfile", filepath.Join(admin, "tls/client.key")}
 	return Run(t, dir, env, FabricBin(t, "peer"), args...)
 }
 
@@ -85,9 +83,9 @@ func (n migrationNet) consensusArgs(channel string, extra map[string]any) map[st
 		"admin_cert":     filepath.Join(admin, "msp/signcerts/Admin@example.com-cert.pem"),
 		"admin_key":      filepath.Join(admin, "msp/keystore/priv_sk"),
 		"timeout":        60,
-	}
-	if n.mutualTLS {
-		a["client_tls_cert"], a["client_tls_key"] = filepath.Join(admin, "tls/client.crt"), filepath.Join(admin, "tls/client.key")
+		// Mutual TLS (fabric_tls_client_auth, the default).
+		"client_tls_cert": filepath.Join(admin, "tls/client.crt"),
+		"client_tls_key":  filepath.Join(admin, "tls/client.key"),
 	}
 	for k, v := range extra {
 		a[k] = v
@@ -564,7 +562,7 @@ func largeMigrationNet(t *testing.T, dir, hostsDir, inventory, vars string) migr
 	withInventory := func(args []string) []string {
 		return append([]string{args[0], "-i", inventory, "-e", "@" + vars}, args[1:]...)
 	}
-	return migrationNet{workdir: filepath.Join(dir, "controller"), hostsDir: hostsDir + "/", mutualTLS: true,
+	return migrationNet{workdir: filepath.Join(dir, "controller"), hostsDir: hostsDir + "/",
 		orderers: []string{"127.0.198.1:7050", "127.0.198.2:7050", "127.0.198.3:7050"},
 		names:    []string{"orderer0", "orderer1", "orderer2"},
 		admins:   []string{"127.0.198.1:7053", "127.0.198.2:7053", "127.0.198.3:7053"},

@@ -336,10 +336,11 @@ func TestNetworkEndToEnd(t *testing.T) {
 	})
 
 	// Independent of the project's own client code: the real peer CLI with
-	// the generated Admin MSP and TLS CA reads b from peer1.org1.
+	// the generated Admin MSP, TLS CA and TLS client certificate (mutual TLS
+	// is the default) reads b from peer1.org1.
 	t.Run("peer CLI reads b = 220 on peer1.org1", func(t *testing.T) {
 		org := filepath.Join(workdir, "crypto/peerOrganizations/org1.example.com")
-		env := []string{
+		env := append([]string{
 			"FABRIC_CFG_PATH=" + filepath.Join(hostsDir, "server212/peer/etc"),
 			"CORE_PEER_ADDRESS=" + addr("212") + ":7051",
 			"CORE_PEER_LOCALMSPID=Org1MSP",
@@ -347,7 +348,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 			"CORE_PEER_TLS_ENABLED=true",
 			"CORE_PEER_TLS_ROOTCERT_FILE=" + filepath.Join(org, "tlsca/tlsca.org1.example.com-cert.pem"),
 			"FABRIC_LOGGING_SPEC=error",
-		}
+		}, peerCLIClientCert(org, "Admin@org1.example.com")...)
 		r := Run(t, dir, env, FabricBin(t, "peer"), "chaincode", "query", "-C", "mychannel", "-n", "mycc",
 			"-c", `{"Args":["query","b"]}`)
 		if r.Err != nil || strings.TrimSpace(r.Stdout) != "220" {

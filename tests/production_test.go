@@ -70,6 +70,8 @@ func TestProductionRenderFabric(t *testing.T) {
 		addr := "10.100.194." + octet
 		for path, want := range map[string]any{
 			"General.ListenAddress": addr, "General.ListenPort": 7050, "General.TLS.Enabled": true,
+			// Mutual TLS by default (fabric_tls_client_auth), every org's TLS CA as the client roots.
+			"General.TLS.ClientAuthRequired": true, "General.TLS.ClientRootCAs": "[/opt/fabrun/orderer/tls/client-root-cas.pem]",
 			"General.LocalMSPID": "OrdererMSP", "General.BootstrapMethod": "file",
 			"General.BootstrapFile":         "/opt/fabrun/orderer/genesis.block",
 			"Kafka.Topic.ReplicationFactor": 3, "Kafka.Retry.ShortInterval": "1s", "Kafka.Retry.LongTotal": "100s",
@@ -100,6 +102,7 @@ func TestProductionRenderFabric(t *testing.T) {
 		for path, want := range map[string]any{
 			"peer.id": p.id, "peer.address": addr + ":7051", "peer.listenAddress": addr + ":7051",
 			"peer.localMspId": p.msp, "peer.tls.enabled": true, "peer.gossip.bootstrap": p.bootstrap,
+			"peer.tls.clientAuthRequired": true, "peer.tls.clientRootCAs.files": "[/opt/fabrun/peer/tls/client-root-cas.pem]",
 			"peer.gossip.externalEndpoint": addr + ":7051", "peer.gossip.useLeaderElection": true,
 			"peer.gossip.orgLeader": false, "ledger.state.stateDatabase": "goleveldb",
 			"operations.tls.enabled": true, "vm.endpoint": nil,

@@ -203,10 +203,11 @@ func TestServersEndToEnd(t *testing.T) {
 		}
 	})
 
-	// The official peer CLI, from the controller, reads b on peer1.org2.
+	// The official peer CLI, from the controller, reads b on peer1.org2 (with
+	// the Admin's TLS client certificate: mutual TLS is the default).
 	t.Run("peer CLI reads b = 210 on peer1.org2", func(t *testing.T) {
 		org := filepath.Join(lab.dir, "controller", "crypto", "peerOrganizations", "org2.example.com")
-		cliEnv := []string{
+		cliEnv := append([]string{
 			"FABRIC_CFG_PATH=" + chaincodeFabricConfig(t),
 			"CORE_PEER_ADDRESS=" + lab.addr("214") + ":7051",
 			"CORE_PEER_LOCALMSPID=Org2MSP",
@@ -214,7 +215,7 @@ func TestServersEndToEnd(t *testing.T) {
 			"CORE_PEER_TLS_ENABLED=true",
 			"CORE_PEER_TLS_ROOTCERT_FILE=" + filepath.Join(org, "tlsca", "tlsca.org2.example.com-cert.pem"),
 			"FABRIC_LOGGING_SPEC=error",
-		}
+		}, peerCLIClientCert(org, "Admin@org2.example.com")...)
 		r := Run(t, work, cliEnv, FabricBin(t, "peer"), "chaincode", "query", "-C", "mychannel", "-n", "mycc",
 			"-c", `{"Args":["query","b"]}`)
 		if r.Err != nil || strings.TrimSpace(r.Stdout) != "210" {

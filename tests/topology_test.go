@@ -15,10 +15,10 @@ import (
 // TestTopologyIsData deploys a topology other than the guide's (3 ZooKeeper
 // nodes, 4 Kafka brokers, 3 orderers, 3 orgs: tests/testdata/inventory-large)
 // with the same roles, modules and playbooks, from nothing to the verified
-// chaincode, and tears it down. It runs with mutual TLS on the Fabric
-// endpoints (fabric_tls_client_auth: true; the other end-to-end tests keep
-// the default): the roles, verify.yml and fabrun present the Admins' client
-// certificates, and a client without one is refused by peers and orderers.
+// chaincode, and tears it down. Mutual TLS on the Fabric endpoints is the
+// default (fabric_tls_client_auth): the roles, verify.yml and fabrun present
+// the Admins' client certificates, and a client without one is refused by
+// peers and orderers.
 func TestTopologyIsData(t *testing.T) {
 	tier(t, "network")
 	root := RepoRoot(t)
@@ -30,7 +30,7 @@ func TestTopologyIsData(t *testing.T) {
 	vars := filepath.Join(dir, "vars.yml")
 	if err := os.WriteFile(vars, []byte(fmt.Sprintf(
 		"fabrun_home: \"%s/{{ inventory_hostname }}\"\nfabrun_workdir: \"%s/controller\"\npeer_gocache: \"%s\"\n"+
-			"fabrun_software_dir: \"%s\"\nfabric_tls_client_auth: true\n",
+			"fabrun_software_dir: \"%s\"\n",
 		hostsDir, dir, goBuildCache(t), filepath.Join(root, "build"))), 0o644); err != nil {
 		t.Fatal(err)
 	}
