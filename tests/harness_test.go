@@ -100,10 +100,10 @@ func FabricBin(t testing.TB, name string) string {
 
 // peerCLIClientCert is the peer CLI's environment for mutual TLS with a
 // peer (fabric_tls_client_auth, on by default): the TLS client certificate
-// of user (e.g. Admin@org1.example.com) of the org whose crypto material is
-// in orgDir.
-func peerCLIClientCert(orgDir, user string) []string {
-	tls := filepath.Join(orgDir, "users", user, "tls")
+// of the user whose crypto material is in userDir (cryptogen's
+// users/<name>, e.g. users/Admin@org1.example.com).
+func peerCLIClientCert(userDir string) []string {
+	tls := filepath.Join(userDir, "tls")
 	return []string{"CORE_PEER_TLS_CLIENTAUTHREQUIRED=true",
 		"CORE_PEER_TLS_CLIENTCERT_FILE=" + filepath.Join(tls, "client.crt"),
 		"CORE_PEER_TLS_CLIENTKEY_FILE=" + filepath.Join(tls, "client.key")}

@@ -348,7 +348,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 			"CORE_PEER_TLS_ENABLED=true",
 			"CORE_PEER_TLS_ROOTCERT_FILE=" + filepath.Join(org, "tlsca/tlsca.org1.example.com-cert.pem"),
 			"FABRIC_LOGGING_SPEC=error",
-		}, peerCLIClientCert(org, "Admin@org1.example.com")...)
+		}, peerCLIClientCert(filepath.Join(org, "users", "Admin@org1.example.com"))...)
 		r := Run(t, dir, env, FabricBin(t, "peer"), "chaincode", "query", "-C", "mychannel", "-n", "mycc",
 			"-c", `{"Args":["query","b"]}`)
 		if r.Err != nil || strings.TrimSpace(r.Stdout) != "220" {

@@ -215,7 +215,7 @@ func TestServersEndToEnd(t *testing.T) {
 			"CORE_PEER_TLS_ENABLED=true",
 			"CORE_PEER_TLS_ROOTCERT_FILE=" + filepath.Join(org, "tlsca", "tlsca.org2.example.com-cert.pem"),
 			"FABRIC_LOGGING_SPEC=error",
-		}, peerCLIClientCert(org, "Admin@org2.example.com")...)
+		}, peerCLIClientCert(filepath.Join(org, "users", "Admin@org2.example.com"))...)
 		r := Run(t, work, cliEnv, FabricBin(t, "peer"), "chaincode", "query", "-C", "mychannel", "-n", "mycc",
 			"-c", `{"Args":["query","b"]}`)
 		if r.Err != nil || strings.TrimSpace(r.Stdout) != "210" {

@@ -134,12 +134,13 @@ func clientAuthRequired(t *testing.T, dir, hostsDir string) {
 			"CORE_PEER_MSPCONFIGPATH=" + filepath.Join(admin, "msp"),
 			"CORE_PEER_ADDRESS=" + peer,
 			"CORE_PEER_TLS_ROOTCERT_FILE=" + org1CA,
-			fmt.Sprintf("CORE_PEER_TLS_CLIENTAUTHREQUIRED=%v", withCert),
-			"CORE_PEER_TLS_CLIENTCERT_FILE=" + clientCert,
-			"CORE_PEER_TLS_CLIENTKEY_FILE=" + clientKey,
 		}
 		if withCert {
+			env = append(env, peerCLIClientCert(admin)...)
 			args = append(args, "--clientauth", "--certfile", clientCert, "--keyfile", clientKey)
+		} else {
+			// (node4's core.yaml asks for a client certificate.)
+			env = append(env, "CORE_PEER_TLS_CLIENTAUTHREQUIRED=false")
 		}
 		return Run(t, dir, env, FabricBin(t, "peer"), args...)
 	}
