@@ -471,6 +471,51 @@ func (f *faultNet) peerKilled(t *testing.T) {
 	f.record(t, "a peer killed with SIGKILL (peer1.org2)", "the service manager restarts it; it catches up", time.Since(start))
 }
 
+// hostCrashed: every process of server214 (its supervisord, Kafka broker 4
+// and peer1.org2) killed at once, as when the host loses power. The
+// broker's ZooKeeper session outlives it by the session timeout; a deploy
+// right away waits for it to time out before it starts the broker (started
+// sooner, the broker exits: its registration is still there, NodeExists),
+// and says so; then both services are back and the broker rejoins every ISR.
+func (f *faultNet) hostCrashed(t *testing.T) {
+	procs := procsMatching(f.hostsDir + "server214/")
+	if len(procs) < 3 {
+		t.Fatalf("want supervisord, the broker and the peer on server214, found %v", procs)
+	}
+	kafkaLog := f.hostsDir + "server214/log/kafka.log"
+	logged := len(mustRead(t, kafkaLog))
+	start := time.Now()
+	for _, p := range procs {
+		syscall.Kill(p.PID, syscall.SIGKILL)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(procsMatching(f.hostsDir+"server214/")) > 0; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("still running on server214 after SIGKILL: %v", procsMatching(f.hostsDir+"server214/"))
+		}
+	}
+	logs := t.TempDir()
+	r := f.fab(t, "deploy", "--limit", "server214", "--json", "--log-dir", logs)
+	if r.Code != 0 {
+		t.Fatalf("deploy after server214 lost power: %s", r)
+	}
+	checkSum(t, r, "after server214 lost power")
+	site := string(mustRead(t, filepath.Join(logs, "fabrun-site.log")))
+	if !regexp.MustCompile(`ZooKeeper held broker 4's registration from a run that ended \(session 0x[0-9a-f]+\) until that session timed out \(waited [0-9.]+ s\)`).MatchString(site) {
+		t.Errorf("the deploy did not say it waited for broker 4's old ZooKeeper session:\n%s", tail(site, 60))
+	}
+	if since := string(mustRead(t, kafkaLog)[logged:]); strings.Contains(since, "NodeExists") {
+		t.Errorf("broker 4 was started while its old registration was still there:\n%s", tail(since, 20))
+	}
+	for _, service := range []string{"kafka", "peer"} {
+		if f.pid(t, "server214", service) == 0 {
+			t.Errorf("the deploy did not start %s on server214", service)
+		}
+	}
+	f.inEveryISR(t, 3*time.Minute)
+	f.converged(t, 2*time.Minute)
+	f.record(t, "server214 lost power (every process killed)", "a deploy waits out the broker's old ZooKeeper session, then starts it and the peer", time.Since(start))
+}
+
 // stopAndStart: everything stopped (teardown keeping data) and deployed
 // again keeps the ledger. One broker has also drifted (a file's mode), so
 // the Kafka group runs in full, every broker together: a broker started on

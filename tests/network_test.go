@@ -472,6 +472,7 @@ func TestNetworkEndToEnd(t *testing.T) {
 		{"orderer started while Kafka is down", faults.ordererWithKafkaDown},
 		{"one Kafka broker down", faults.brokerDown},
 		{"a peer killed with SIGKILL", faults.peerKilled},
+		{"server214 lost power", faults.hostCrashed},
 	} {
 		if !t.Run(fault.name, fault.run) {
 			return

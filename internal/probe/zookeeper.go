@@ -11,6 +11,9 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
 )
 
 // Srvr is what ZooKeeper's `srvr` four-letter command reports.
@@ -53,6 +56,43 @@ func DialZooKeeper(ctx context.Context, addr string, cfg *tls.Config) (net.Conn,
 	}
 	d := tls.Dialer{Config: cfg}
 	return d.DialContext(ctx, "tcp", addr)
+}
+
+// ZooKeeperSession opens a client session with the ensemble (servers:
+// host:port), over TLS with cfg (plaintext when nil). It connects in the
+// background: a request waits for the connection, so callers bound each one
+// themselves. The caller closes it.
+func ZooKeeperSession(servers []string, timeout time.Duration, cfg *tls.Config) (*zk.Conn, error) {
+	dial := func(_, address string, timeout time.Duration) (net.Conn, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		return DialZooKeeper(ctx, address, cfg)
+	}
+	conn, _, err := zk.Connect(servers, timeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false), zk.WithDialer(dial))
+	return conn, err
+}
+
+// quietLogger drops the client library's log lines: a module's stdout is
+// its JSON result.
+type quietLogger struct{}
+
+func (quietLogger) Printf(string, ...any) {}
+
+// ZooKeeperConnect splits a connect string as Kafka's zookeeper.connect
+// takes it, "host:port,host:port[/chroot]", into its servers and its chroot
+// ("" for none).
+func ZooKeeperConnect(connect string) (servers []string, chroot string, err error) {
+	hosts, chroot, _ := strings.Cut(connect, "/")
+	if chroot != "" {
+		chroot = "/" + strings.TrimRight(chroot, "/")
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		if _, _, err := net.SplitHostPort(strings.TrimSpace(h)); err != nil {
+			return nil, "", fmt.Errorf("ZooKeeper connect string %q: %q is not host:port", connect, h)
+		}
+		servers = append(servers, strings.TrimSpace(h))
+	}
+	return servers, chroot, nil
 }
 
 // ParseSrvr reads a `srvr` answer.

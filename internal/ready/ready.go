@@ -1,10 +1,11 @@
 // Package ready is the fabric_ready module: it waits, on the node's host,
 // until a service serves - a ZooKeeper member in a quorum (srvr over TLS),
 // every broker of a Kafka cluster in its metadata, an operations /healthz
-// endpoint answering 200, or a service's own log saying it started
-// (logready.go) - polling a few times a second in one process, where a
-// JVM, a Python module or a Python script with a supervisorctl per poll
-// cost up to a second each.
+// endpoint answering 200, a service's own log saying it started
+// (logready.go), or ZooKeeper no longer holding the registration a crashed
+// broker left, before that broker starts (stale.go) - polling a few times a
+// second in one process, where a JVM, a Python module or a Python script
+// with a supervisorctl per poll cost up to a second each.
 package ready
 
 import (
@@ -34,6 +35,10 @@ type Args struct {
 	Timeout     float64  `json:"timeout"`
 	Interval    float64  `json:"interval"`
 
+	// Before a broker starts (stale.go).
+	StaleBroker      *int   `json:"stale_broker"`
+	ZooKeeperConnect string `json:"zookeeper_connect"`
+
 	// A log wait (logready.go).
 	Begin    string  `json:"begin"`
 	Done     string  `json:"done"`
@@ -53,30 +58,32 @@ func Spec() module.Spec {
 	return module.Spec{
 		Name: "fabric_ready",
 		Options: map[string]module.Option{
-			"zookeeper":    {Type: module.Str},
-			"modes":        {Type: module.List, Elements: module.Str, Default: []any{"leader", "follower"}},
-			"kafka":        {Type: module.List, Elements: module.Str},
-			"broker_ids":   {Type: module.List, Elements: module.Int},
-			"url":          {Type: module.Str},
-			"tls_ca":       {Type: module.Path},
-			"tls_keystore": {Type: module.Path},
-			"timeout":      {Type: module.Float, Default: 120.0},
-			"interval":     {Type: module.Float, Default: 0.25},
-			"begin":        {Type: module.Str},
-			"done":         {Type: module.Str},
-			"what":         {Type: module.Str, Default: "item"},
-			"hint":         {Type: module.Str, Default: ""},
-			"restarts":     {Type: module.Int, Default: 3},
-			"settled":      {Type: module.Float, Default: 900.0},
-			"manager":      {Type: module.Str, Choices: []any{"supervisor", "systemd"}},
-			"program":      {Type: module.Str},
-			"socket":       {Type: module.Path},
-			"log":          {Type: module.Path},
-			"unit":         {Type: module.Str},
+			"zookeeper":         {Type: module.Str},
+			"modes":             {Type: module.List, Elements: module.Str, Default: []any{"leader", "follower"}},
+			"kafka":             {Type: module.List, Elements: module.Str},
+			"broker_ids":        {Type: module.List, Elements: module.Int},
+			"url":               {Type: module.Str},
+			"tls_ca":            {Type: module.Path},
+			"tls_keystore":      {Type: module.Path},
+			"timeout":           {Type: module.Float, Default: 120.0},
+			"interval":          {Type: module.Float, Default: 0.25},
+			"stale_broker":      {Type: module.Int},
+			"zookeeper_connect": {Type: module.Str},
+			"begin":             {Type: module.Str},
+			"done":              {Type: module.Str},
+			"what":              {Type: module.Str, Default: "item"},
+			"hint":              {Type: module.Str, Default: ""},
+			"restarts":          {Type: module.Int, Default: 3},
+			"settled":           {Type: module.Float, Default: 900.0},
+			"manager":           {Type: module.Str, Choices: []any{"supervisor", "systemd"}},
+			"program":           {Type: module.Str},
+			"socket":            {Type: module.Path},
+			"log":               {Type: module.Path},
+			"unit":              {Type: module.Str},
 		},
-		MutuallyExclusive: [][]string{{"zookeeper", "kafka", "url", "begin"}},
-		RequiredOneOf:     [][]string{{"zookeeper", "kafka", "url", "begin"}},
-		RequiredTogether:  [][]string{{"begin", "done", "manager"}, {"kafka", "broker_ids"}},
+		MutuallyExclusive: [][]string{{"zookeeper", "kafka", "url", "begin", "stale_broker"}},
+		RequiredOneOf:     [][]string{{"zookeeper", "kafka", "url", "begin", "stale_broker"}},
+		RequiredTogether:  [][]string{{"begin", "done"}, {"kafka", "broker_ids"}, {"stale_broker", "zookeeper_connect"}},
 		RequiredIf: []module.RequiredIf{
 			{Option: "manager", Value: "supervisor", Requires: []string{"program", "socket", "log"}},
 			{Option: "manager", Value: "systemd", Requires: []string{"unit"}},
@@ -91,6 +98,7 @@ type answer struct {
 	ready   bool
 	final   bool
 	problem string
+	warning string // with ready: what the wait was for, worth telling
 	data    map[string]any
 }
 
@@ -103,9 +111,12 @@ func Run(ctx *module.Context) (module.Result, error) {
 	if a.Timeout <= 0 || a.Interval <= 0 {
 		return module.Result{}, fmt.Errorf("timeout and interval must be positive (are %g and %g)", a.Timeout, a.Interval)
 	}
-	poll, what, err := poller(a)
+	poll, what, closer, err := poller(a)
 	if err != nil {
 		return module.Result{}, err
+	}
+	if closer != nil {
+		defer closer()
 	}
 	start := time.Now()
 	deadline := start.Add(time.Duration(a.Timeout * float64(time.Second)))
@@ -117,7 +128,11 @@ func Run(ctx *module.Context) (module.Result, error) {
 		ans.data["tries"] = tries
 		ans.data["seconds"] = time.Since(start).Round(10 * time.Millisecond).Seconds()
 		if ans.ready {
-			return module.Result{Msg: what + " is ready", Data: ans.data}, nil
+			res := module.Result{Msg: what + " is ready", Data: ans.data}
+			if ans.warning != "" {
+				res.Warnings = []string{fmt.Sprintf("%s (waited %.1f s)", ans.warning, time.Since(start).Seconds())}
+			}
+			return res, nil
 		}
 		if ans.final {
 			return module.Result{Data: ans.data}, fmt.Errorf("%s is not ready: %s", what, ans.problem)
@@ -130,24 +145,38 @@ func Run(ctx *module.Context) (module.Result, error) {
 	}
 }
 
-// poller returns the poll for the service asked about, and its name.
-func poller(a Args) (func(context.Context) answer, string, error) {
+// poller returns the poll for the service asked about, its name, and what
+// to close when the wait ends (or nil).
+func poller(a Args) (func(context.Context) answer, string, func(), error) {
 	if a.Begin != "" {
-		return logPoller(a)
+		run, name, err := serviceRun(a)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		poll, err := logPoller(a, run)
+		return poll, name, nil, err
 	}
 	if a.TLSCA == "" {
-		return nil, "", errors.New("tls_ca is required with zookeeper, kafka and url")
+		return nil, "", nil, errors.New("tls_ca is required with zookeeper, kafka, url and stale_broker")
+	}
+	if a.StaleBroker != nil {
+		run, _, err := serviceRun(a)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		return stalePoller(a, run)
 	}
 	if len(a.Kafka) > 0 {
-		return kafkaPoller(a)
+		poll, what, err := kafkaPoller(a)
+		return poll, what, nil, err
 	}
 	if a.URL != "" {
 		if !strings.HasPrefix(a.URL, "https://") {
-			return nil, "", fmt.Errorf("url must be https:// (is %q)", a.URL)
+			return nil, "", nil, fmt.Errorf("url must be https:// (is %q)", a.URL)
 		}
 		client, err := probe.OpsClient(a.TLSCA, 0)
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		return func(ctx context.Context) answer {
 			defer client.CloseIdleConnections()
@@ -156,22 +185,14 @@ func poller(a Args) (func(context.Context) answer, string, error) {
 				return answer{problem: err.Error(), data: map[string]any{}}
 			}
 			return answer{ready: h.OK, problem: h.Problem(), data: map[string]any{"status": h.Code, "content": h.Body}}
-		}, a.URL, nil
+		}, a.URL, nil, nil
 	}
 	if len(a.Modes) == 0 {
-		return nil, "", fmt.Errorf("modes must name at least one ZooKeeper mode")
+		return nil, "", nil, fmt.Errorf("modes must name at least one ZooKeeper mode")
 	}
-	pool, err := probe.CAPool(a.TLSCA)
+	cfg, err := backboneTLS(a)
 	if err != nil {
-		return nil, "", err
-	}
-	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	if a.TLSKeystore != "" {
-		pair, err := probe.KeyStore(a.TLSKeystore)
-		if err != nil {
-			return nil, "", err
-		}
-		cfg.Certificates = []tls.Certificate{pair}
+		return nil, "", nil, err
 	}
 	return func(ctx context.Context) answer {
 		text, err := probe.FourLetter(ctx, a.ZooKeeper, "srvr", cfg)
@@ -188,7 +209,37 @@ func poller(a Args) (func(context.Context) answer, string, error) {
 			return answer{problem: "mode " + s.Mode + ", want " + strings.Join(a.Modes, " or "), data: data}
 		}
 		return answer{ready: true, data: data}
-	}, "ZooKeeper " + a.ZooKeeper, nil
+	}, "ZooKeeper " + a.ZooKeeper, nil, nil
+}
+
+// backboneTLS is the client side of a ZooKeeper connection: tls_ca, and
+// tls_keystore's certificate when given.
+func backboneTLS(a Args) (*tls.Config, error) {
+	pool, err := probe.CAPool(a.TLSCA)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if a.TLSKeystore != "" {
+		pair, err := probe.KeyStore(a.TLSKeystore)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+// serviceRun is the current run of the service manager's program or unit,
+// and its name.
+func serviceRun(a Args) (currentRun, string, error) {
+	switch a.Manager {
+	case "supervisor":
+		return supervisorRun(a.Socket, a.Program, a.Log), a.Program, nil
+	case "systemd":
+		return systemdRun(a.Unit), a.Unit, nil
+	}
+	return nil, "", errors.New("manager is required with begin and stale_broker")
 }
 
 // kafkaPoller waits until the cluster's metadata lists every broker of
@@ -227,22 +278,18 @@ func kafkaPoller(a Args) (func(context.Context) answer, string, error) {
 }
 
 // logPoller waits for the service's log (logready.go).
-func logPoller(a Args) (func(context.Context) answer, string, error) {
+func logPoller(a Args, run currentRun) (func(context.Context) answer, error) {
 	w := logWait{what: a.What, hint: a.Hint, restarts: a.Restarts, settled: time.Duration(a.Settled * float64(time.Second))}
 	var err error
 	if w.begin, err = regexp.Compile(a.Begin); err != nil {
-		return nil, "", fmt.Errorf("begin: %v", err)
+		return nil, fmt.Errorf("begin: %v", err)
 	}
 	if w.done, err = regexp.Compile(a.Done); err != nil {
-		return nil, "", fmt.Errorf("done: %v", err)
+		return nil, fmt.Errorf("done: %v", err)
 	}
 	if w.begin.NumSubexp() < 1 || w.done.NumSubexp() < 1 {
-		return nil, "", errors.New("begin and done must each have a group naming what starts")
-	}
-	run, name := systemdRun(a.Unit), a.Unit
-	if a.Manager == "supervisor" {
-		run, name = supervisorRun(a.Socket, a.Program, a.Log), a.Program
+		return nil, errors.New("begin and done must each have a group naming what starts")
 	}
 	var pids []int
-	return func(ctx context.Context) answer { return w.poll(ctx, run, &pids, processAge) }, name, nil
+	return func(ctx context.Context) answer { return w.poll(ctx, run, &pids, processAge) }, nil
 }

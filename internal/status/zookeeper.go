@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,10 +43,6 @@ type KafkaMeta struct {
 	Topics  map[string]Topic           `json:"topics"`
 }
 
-type quietLogger struct{}
-
-func (quietLogger) Printf(string, ...interface{}) {}
-
 // ReadKafkaMeta reads broker registrations and topic states from the
 // ZooKeeper ensemble, over TLS with cfg (plaintext when nil).
 func ReadKafkaMeta(ctx context.Context, servers []string, timeout time.Duration, cfg *tls.Config) (*KafkaMeta, error) {
@@ -56,12 +51,7 @@ func ReadKafkaMeta(ctx context.Context, servers []string, timeout time.Duration,
 		err error
 	}
 	done := make(chan result, 1)
-	dial := func(network, address string, timeout time.Duration) (net.Conn, error) {
-		dctx, cancel := context.WithTimeout(ctx, timeout)
-		defer cancel()
-		return probe.DialZooKeeper(dctx, address, cfg)
-	}
-	conn, _, err := zk.Connect(servers, timeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false), zk.WithDialer(dial))
+	conn, err := probe.ZooKeeperSession(servers, timeout, cfg)
 	if err != nil {
 		return nil, err
 	}

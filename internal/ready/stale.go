@@ -1,0 +1,112 @@
+package ready
+
+// Before a Kafka broker starts: ZooKeeper must no longer hold the broker's
+// registration (/brokers/ids/<id>, an ephemeral znode) from a run that
+// ended. A broker that crashed, or whose host lost power, leaves it behind
+// until its ZooKeeper session times out (zookeeper.session.timeout.ms after
+// the crash, or after the ensemble itself restarted); a broker started
+// meanwhile finds the znode owned by another session and exits at once
+// (NodeExists). A broker that runs owns its registration: nothing to wait
+// for.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/fabrun/fabrun/internal/probe"
+)
+
+// znodeGetter reads one znode (a *zk.Conn).
+type znodeGetter interface {
+	Get(path string) ([]byte, *zk.Stat, error)
+}
+
+// staleWait is what a wait for a stale registration looks at.
+type staleWait struct {
+	id   int
+	path string     // the registration's znode, under the chroot
+	run  currentRun // the broker's service: running or not
+	seen *string    // the session of a stale registration seen during the wait
+}
+
+func (w staleWait) poll(ctx context.Context, zc znodeGetter) answer {
+	data := map[string]any{"ready": false, "broker_id": w.id}
+	_, _, err := w.run(ctx)
+	switch {
+	case err == nil:
+		data["ready"], data["running"] = true, true
+		return answer{ready: true, data: data}
+	case !errors.Is(err, errNotRunning):
+		return answer{problem: err.Error(), data: data}
+	}
+	type got struct {
+		b    []byte
+		stat *zk.Stat
+		err  error
+	}
+	ch := make(chan got, 1)
+	go func() {
+		b, stat, err := zc.Get(w.path)
+		ch <- got{b, stat, err}
+	}()
+	var g got
+	select {
+	case g = <-ch:
+	case <-ctx.Done():
+		return answer{problem: "no answer from ZooKeeper yet", data: data}
+	}
+	switch {
+	case errors.Is(g.err, zk.ErrNoNode):
+		data["ready"] = true
+		ans := answer{ready: true, data: data}
+		if *w.seen != "" {
+			ans.warning = fmt.Sprintf("ZooKeeper held broker %d's registration from a run that ended (session %s) until that session timed out", w.id, *w.seen)
+		}
+		return ans
+	case g.err != nil:
+		return answer{problem: fmt.Sprintf("reading %s from ZooKeeper: %v", w.path, g.err), data: data}
+	}
+	var reg struct {
+		Endpoints []string `json:"endpoints"`
+	}
+	_ = json.Unmarshal(g.b, &reg)
+	data["endpoints"] = reg.Endpoints
+	*w.seen = fmt.Sprintf("0x%x", g.stat.EphemeralOwner)
+	data["session"] = *w.seen
+	return answer{data: data, problem: fmt.Sprintf(
+		"ZooKeeper still holds broker %d's registration (%s, session 0x%x) from a run that ended; "+
+			"it goes when that session times out (zookeeper.session.timeout.ms), unless another broker with this id runs",
+		w.id, strings.Join(reg.Endpoints, ", "), g.stat.EphemeralOwner)}
+}
+
+// stalePoller waits until ZooKeeper holds no registration of broker
+// stale_broker, or the broker runs.
+func stalePoller(a Args, run currentRun) (func(context.Context) answer, string, func(), error) {
+	if a.TLSKeystore == "" {
+		return nil, "", nil, errors.New("tls_keystore is required with stale_broker (the ensemble wants a client certificate)")
+	}
+	if *a.StaleBroker < 0 {
+		return nil, "", nil, fmt.Errorf("stale_broker must be a broker id >= 0 (is %d)", *a.StaleBroker)
+	}
+	servers, chroot, err := probe.ZooKeeperConnect(a.ZooKeeperConnect)
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("zookeeper_connect: %v", err)
+	}
+	cfg, err := backboneTLS(a)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	conn, err := probe.ZooKeeperSession(servers, time.Duration(min(a.Timeout, 10)*float64(time.Second)), cfg)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	w := staleWait{id: *a.StaleBroker, path: fmt.Sprintf("%s/brokers/ids/%d", chroot, *a.StaleBroker), run: run, seen: new(string)}
+	return func(ctx context.Context) answer { return w.poll(ctx, conn) },
+		fmt.Sprintf("ZooKeeper for broker %d", w.id), conn.Close, nil
+}
