@@ -69,13 +69,27 @@ func TestTopologyIsData(t *testing.T) {
 		if r.Code != 0 {
 			t.Errorf("fabrun %s with mutual TLS: %s", cmd, r)
 		}
+		if cmd != "status" {
+			continue
+		}
+		// It reads the brokers' registrations under the inventory's chroot.
+		healthy := 0
+		for _, n := range statusNodes(r) {
+			if n["kind"] == "kafka" && n["healthy"] == true {
+				healthy++
+			}
+		}
+		if healthy != 4 {
+			t.Errorf("fabrun status: %d healthy brokers, want 4 (registered under /kafka): %s", healthy, r)
+		}
 	}
 
-	// The orderers of the bigger cluster order through all four brokers.
+	// The orderers of the bigger cluster order through all four brokers,
+	// registered under the inventory's chroot.
 	ids := kafkaJava(t, hostsDir, "node1", "org.apache.zookeeper.ZooKeeperMain",
-		"-server", "127.0.198.1:2181", "ls", "/brokers/ids")
+		"-server", "127.0.198.1:2181", "ls", "/kafka/brokers/ids")
 	if !strings.Contains(ids.Stdout, "[0, 1, 2, 3]") {
-		t.Errorf("/brokers/ids: want [0, 1, 2, 3]:\n%s\n%s", ids.Stdout, ids.Stderr)
+		t.Errorf("/kafka/brokers/ids: want [0, 1, 2, 3]:\n%s\n%s", ids.Stdout, ids.Stderr)
 	}
 	r := kafkaJava(t, hostsDir, "node1", "org.apache.kafka.tools.TopicCommand",
 		"--bootstrap-server", "127.0.198.1:9092", "--describe", "--topic", "mychannel")

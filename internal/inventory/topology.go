@@ -5,9 +5,11 @@
 package inventory
 
 import (
+	"fmt"
 	"net"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Node is a service on an inventory host.
@@ -88,8 +90,11 @@ type Topology struct {
 	TLSClientAuth bool        `json:"tls_client_auth,omitempty"`
 	ZooKeepers    []ZooKeeper `json:"zookeepers"`
 	Brokers       []Broker    `json:"brokers"`
-	Orderers      []Orderer   `json:"orderers"`
-	Orgs          []Org       `json:"orgs"`
+	// KafkaChroot is the ZooKeeper chroot the brokers keep their znodes
+	// under ("" for the root; kafka_zookeeper_connect's "/kafka").
+	KafkaChroot string    `json:"kafka_chroot,omitempty"`
+	Orderers    []Orderer `json:"orderers"`
+	Orgs        []Org     `json:"orgs"`
 }
 
 // Peers lists every peer, org by org.
@@ -158,4 +163,21 @@ func (t *Topology) OrgOf(p Peer) (Org, bool) {
 		}
 	}
 	return Org{}, false
+}
+
+// ParseZooKeeperConnect splits a connect string as Kafka's zookeeper.connect
+// takes it, "host:port,host:port[/chroot]", into its servers and its chroot
+// ("" for none).
+func ParseZooKeeperConnect(connect string) (servers []string, chroot string, err error) {
+	hosts, chroot, _ := strings.Cut(connect, "/")
+	if chroot != "" {
+		chroot = "/" + strings.TrimRight(chroot, "/")
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		if _, _, err := net.SplitHostPort(strings.TrimSpace(h)); err != nil {
+			return nil, "", fmt.Errorf("ZooKeeper connect string %q: %q is not host:port", connect, h)
+		}
+		servers = append(servers, strings.TrimSpace(h))
+	}
+	return servers, chroot, nil
 }

@@ -57,6 +57,7 @@ type ZooKeeperFacts struct {
 type KafkaFacts struct {
 	BrokerID                    any `json:"kafka_broker_id"`
 	Port                        any `json:"kafka_port"`
+	ZooKeeperConnect            any `json:"kafka_zookeeper_connect"`
 	MinInsyncReplicas           any `json:"kafka_min_insync_replicas"`
 	DefaultReplicationFactor    any `json:"kafka_default_replication_factor"`
 	MessageMaxBytes             any `json:"kafka_message_max_bytes"`

@@ -28,6 +28,7 @@ type brokerSettings struct {
 // tolerance. It returns the first broker's min.insync.replicas.
 func (c *checker) kafka(t *inventory.Topology) int {
 	k := int64(len(t.Brokers))
+	c.kafkaChroot(t)
 	var first *brokerSettings
 	for _, h := range c.in.Hosts {
 		if h.Kafka == nil {
@@ -162,6 +163,41 @@ func (c *checker) broker(host string, k *KafkaFacts) (brokerSettings, bool) {
 	}
 	c.kafkaProperties(host, k)
 	return b, ok
+}
+
+// kafkaChroot reads each broker's zookeeper.connect: one that cannot be
+// parsed is an error naming its host, and every broker must keep its
+// znodes under the same chroot (brokers under different ones form separate
+// clusters). The topology gets that chroot, where fabrun status reads the
+// brokers' registrations.
+func (c *checker) kafkaChroot(t *inventory.Topology) {
+	chroots := map[string][]string{}
+	for _, h := range c.in.Hosts {
+		if h.Kafka == nil || isUnset(h.Kafka.ZooKeeperConnect) {
+			continue
+		}
+		_, chroot, err := inventory.ParseZooKeeperConnect(text(h.Kafka.ZooKeeperConnect))
+		if err != nil {
+			c.errorf("kafka-zookeeper-connect", h.Name, "kafka_zookeeper_connect: %v", err)
+			continue
+		}
+		chroots[chroot] = append(chroots[chroot], h.Name)
+	}
+	if len(chroots) > 1 {
+		var each []string
+		for _, chroot := range slices.Sorted(maps.Keys(chroots)) {
+			name := chroot
+			if name == "" {
+				name = "the root"
+			}
+			each = append(each, fmt.Sprintf("%s under %s", strings.Join(chroots[chroot], ", "), name))
+		}
+		c.add(Error, "kafka-zookeeper-connect", "", "set one kafka_zookeeper_chroot for the whole kafka group",
+			"the brokers keep their znodes under different ZooKeeper chroots (%s): they would form separate clusters", strings.Join(each, "; "))
+	}
+	for chroot := range chroots {
+		t.KafkaChroot = chroot
+	}
 }
 
 // kafkaProperties refuses settings that would not reach the broker as

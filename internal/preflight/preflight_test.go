@@ -24,7 +24,7 @@ func seedInput() *Input {
 	kafka := func(id int) *KafkaFacts {
 		return &KafkaFacts{BrokerID: float64(id), Port: float64(9092), MinInsyncReplicas: float64(2), DefaultReplicationFactor: float64(3),
 			MessageMaxBytes: float64(103809024), ReplicaFetchMaxBytes: float64(103809024), UncleanLeaderElectionEnable: false,
-			LogRetentionMs: float64(-1), ExtraProperties: map[string]any{},
+			LogRetentionMs: float64(-1), ExtraProperties: map[string]any{}, ZooKeeperConnect: "10.100.194.215:2181,10.100.194.216:2181",
 			RenderedProperties: []string{"broker.id", "listeners", "min.insync.replicas", "default.replication.factor", "message.max.bytes"}}
 	}
 	orderer := func(name string) *OrdererFacts {
@@ -128,6 +128,21 @@ func TestSeed(t *testing.T) {
 	}
 }
 
+// The brokers' chroot reaches the topology (fabrun status reads there).
+func TestKafkaChroot(t *testing.T) {
+	for _, chroot := range []string{"", "/kafka", "/a/b"} {
+		in := seedInput()
+		for i := range in.Hosts {
+			if k := in.Hosts[i].Kafka; k != nil {
+				k.ZooKeeperConnect = "10.100.194.215:2181,10.100.194.216:2181" + chroot
+			}
+		}
+		if o := Evaluate(in); o.Topology.KafkaChroot != chroot || len(errorsOf(o)) > 0 {
+			t.Errorf("chroot %q: topology has %q, errors %q", chroot, o.Topology.KafkaChroot, errorsOf(o))
+		}
+	}
+}
+
 // TestRules: one change to the seed, the error it causes (naming the
 // variable and the host).
 func TestRules(t *testing.T) {
@@ -148,6 +163,11 @@ func TestRules(t *testing.T) {
 			"server216: kafka_broker_id 2 is also the id of server214"},
 		{"negative broker id", func(in *Input) { host(in, "server214").Kafka.BrokerID = float64(-1) },
 			"server214: kafka_broker_id -1 is negative"},
+		{"zookeeper.connect not host:port", func(in *Input) { host(in, "server214").Kafka.ZooKeeperConnect = "zk1,zk2/kafka" },
+			`server214: kafka_zookeeper_connect: ZooKeeper connect string "zk1,zk2/kafka": "zk1" is not host:port`},
+		{"brokers under different chroots", func(in *Input) {
+			host(in, "server214").Kafka.ZooKeeperConnect = "10.100.194.215:2181,10.100.194.216:2181/kafka"
+		}, "the brokers keep their znodes under different ZooKeeper chroots (server215, server216 under the root; server214 under /kafka)"},
 		{"host in no group", func(in *Input) {
 			in.Hosts = append(in.Hosts, HostFacts{Name: "stray", Groups: []string{"ungrouped"}, Address: "127.0.0.9"})
 		}, "stray: the host is in no group"},

@@ -78,23 +78,6 @@ type quietLogger struct{}
 
 func (quietLogger) Printf(string, ...any) {}
 
-// ZooKeeperConnect splits a connect string as Kafka's zookeeper.connect
-// takes it, "host:port,host:port[/chroot]", into its servers and its chroot
-// ("" for none).
-func ZooKeeperConnect(connect string) (servers []string, chroot string, err error) {
-	hosts, chroot, _ := strings.Cut(connect, "/")
-	if chroot != "" {
-		chroot = "/" + strings.TrimRight(chroot, "/")
-	}
-	for _, h := range strings.Split(hosts, ",") {
-		if _, _, err := net.SplitHostPort(strings.TrimSpace(h)); err != nil {
-			return nil, "", fmt.Errorf("ZooKeeper connect string %q: %q is not host:port", connect, h)
-		}
-		servers = append(servers, strings.TrimSpace(h))
-	}
-	return servers, chroot, nil
-}
-
 // ParseSrvr reads a `srvr` answer.
 func ParseSrvr(text string) (*Srvr, error) {
 	t := strings.TrimSpace(text)

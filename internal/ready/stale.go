@@ -19,6 +19,7 @@ import (
 
 	"github.com/go-zookeeper/zk"
 
+	"github.com/fabrun/fabrun/internal/inventory"
 	"github.com/fabrun/fabrun/internal/probe"
 )
 
@@ -94,7 +95,7 @@ func stalePoller(a Args, run currentRun) (func(context.Context) answer, string, 
 	if *a.StaleBroker < 0 {
 		return nil, "", nil, fmt.Errorf("stale_broker must be a broker id >= 0 (is %d)", *a.StaleBroker)
 	}
-	servers, chroot, err := probe.ZooKeeperConnect(a.ZooKeeperConnect)
+	servers, chroot, err := inventory.ParseZooKeeperConnect(a.ZooKeeperConnect)
 	if err != nil {
 		return nil, "", nil, fmt.Errorf("zookeeper_connect: %v", err)
 	}

@@ -250,7 +250,7 @@ func checkKafka(ctx context.Context, topo *inventory.Topology, o Options, backbo
 	if len(servers) == 0 || len(topo.Brokers) == 0 {
 		return nil
 	}
-	meta, err := ReadKafkaMeta(ctx, servers, o.Timeout, o.Backbone)
+	meta, err := ReadKafkaMeta(ctx, servers, topo.KafkaChroot, o.Timeout, o.Backbone)
 	if backboneErr != nil {
 		meta, err = nil, backboneErr
 	}

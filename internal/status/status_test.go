@@ -85,13 +85,18 @@ func (f fakeReader) Get(p string) ([]byte, *zk.Stat, error) {
 	return []byte(d), &zk.Stat{}, nil
 }
 
+// The brokers' znodes as Kafka keeps them, at the root or under a chroot:
+// read from the chroot given, and nothing from elsewhere.
 func TestReadKafkaMeta(t *testing.T) {
-	r := fakeReader{
-		children: map[string][]string{
+	for _, tc := range []struct{ kept, read string }{{"", ""}, {"/kafka", "/kafka"}, {"/kafka", ""}} {
+		r := fakeReader{children: map[string][]string{}, data: map[string]string{}}
+		for p, kids := range map[string][]string{
 			"/brokers/ids":    {"1", "2", "4"},
 			"/brokers/topics": {"mychannel", "system-channel", "__consumer_offsets"},
-		},
-		data: map[string]string{
+		} {
+			r.children[tc.kept+p] = kids
+		}
+		for p, d := range map[string]string{
 			"/brokers/ids/1": `{"endpoints":["PLAINTEXT://127.0.194.215:9092"],"host":"127.0.194.215","port":9092}`,
 			"/brokers/ids/2": `{"endpoints":["PLAINTEXT://127.0.194.216:9092"],"host":"127.0.194.216","port":9092}`,
 			// broker 4 vanished between the two reads
@@ -99,25 +104,29 @@ func TestReadKafkaMeta(t *testing.T) {
 			"/brokers/topics/mychannel/partitions/0/state":      `{"controller_epoch":1,"leader":4,"version":1,"leader_epoch":0,"isr":[4,1,2]}`,
 			"/brokers/topics/system-channel":                    `{"version":2,"partitions":{"0":[1,2,4]}}`,
 			"/brokers/topics/system-channel/partitions/0/state": `{"controller_epoch":1,"leader":1,"version":1,"leader_epoch":3,"isr":[1,2]}`,
-		},
-	}
-	m, err := readKafkaMeta(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(m.Brokers) != 2 || m.Brokers[1].Endpoints[0] != "PLAINTEXT://127.0.194.215:9092" {
-		t.Errorf("brokers = %+v", m.Brokers)
-	}
-	if got := m.Topics["mychannel"]; got.State.Leader != 4 || !reflect.DeepEqual(got.Replicas, []int{4, 1, 2}) {
-		t.Errorf("mychannel = %+v", got)
-	}
-	if got := m.Topics["__consumer_offsets"]; got.State.Leader != -1 {
-		t.Errorf("a topic without state has leader %d", got.State.Leader)
-	}
-	// An empty ZooKeeper (no Kafka yet) is not an error.
-	m, err = readKafkaMeta(fakeReader{})
-	if err != nil || len(m.Brokers) != 0 || len(m.Topics) != 0 {
-		t.Errorf("empty ZooKeeper: %+v, %v", m, err)
+		} {
+			r.data[tc.kept+p] = d
+		}
+		m, err := readKafkaMeta(r, tc.read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.kept != tc.read {
+			// Kafka under a chroot, read at the root: no broker, no topic (as an empty ZooKeeper).
+			if len(m.Brokers) != 0 || len(m.Topics) != 0 {
+				t.Errorf("kept under %q, read at %q: %+v", tc.kept, tc.read, m)
+			}
+			continue
+		}
+		if len(m.Brokers) != 2 || m.Brokers[1].Endpoints[0] != "PLAINTEXT://127.0.194.215:9092" {
+			t.Errorf("chroot %q: brokers = %+v", tc.read, m.Brokers)
+		}
+		if got := m.Topics["mychannel"]; got.State.Leader != 4 || !reflect.DeepEqual(got.Replicas, []int{4, 1, 2}) {
+			t.Errorf("chroot %q: mychannel = %+v", tc.read, got)
+		}
+		if got := m.Topics["__consumer_offsets"]; got.State.Leader != -1 {
+			t.Errorf("chroot %q: a topic without state has leader %d", tc.read, got.State.Leader)
+		}
 	}
 }
 

@@ -44,8 +44,9 @@ type KafkaMeta struct {
 }
 
 // ReadKafkaMeta reads broker registrations and topic states from the
-// ZooKeeper ensemble, over TLS with cfg (plaintext when nil).
-func ReadKafkaMeta(ctx context.Context, servers []string, timeout time.Duration, cfg *tls.Config) (*KafkaMeta, error) {
+// ZooKeeper ensemble, under Kafka's chroot ("" for the root), over TLS with
+// cfg (plaintext when nil).
+func ReadKafkaMeta(ctx context.Context, servers []string, chroot string, timeout time.Duration, cfg *tls.Config) (*KafkaMeta, error) {
 	type result struct {
 		m   *KafkaMeta
 		err error
@@ -57,7 +58,7 @@ func ReadKafkaMeta(ctx context.Context, servers []string, timeout time.Duration,
 	}
 	defer conn.Close()
 	go func() {
-		m, err := readKafkaMeta(conn)
+		m, err := readKafkaMeta(conn, chroot)
 		done <- result{m, err}
 	}()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -87,9 +88,9 @@ func children(c zkReader, path string) ([]string, error) {
 	return kids, nil
 }
 
-func readKafkaMeta(c zkReader) (*KafkaMeta, error) {
+func readKafkaMeta(c zkReader, chroot string) (*KafkaMeta, error) {
 	m := &KafkaMeta{Brokers: map[int]BrokerRegistration{}, Topics: map[string]Topic{}}
-	ids, err := children(c, "/brokers/ids")
+	ids, err := children(c, chroot+"/brokers/ids")
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +99,7 @@ func readKafkaMeta(c zkReader) (*KafkaMeta, error) {
 		if err != nil {
 			continue
 		}
-		data, _, err := c.Get("/brokers/ids/" + s)
+		data, _, err := c.Get(chroot + "/brokers/ids/" + s)
 		if err != nil {
 			continue // the broker deregistered meanwhile
 		}
@@ -107,13 +108,13 @@ func readKafkaMeta(c zkReader) (*KafkaMeta, error) {
 		reg.ID = id
 		m.Brokers[id] = reg
 	}
-	topics, err := children(c, "/brokers/topics")
+	topics, err := children(c, chroot+"/brokers/topics")
 	if err != nil {
 		return nil, err
 	}
 	for _, t := range topics {
 		top := Topic{Name: t, State: PartitionState{Leader: -1}}
-		if data, _, err := c.Get("/brokers/topics/" + t); err == nil {
+		if data, _, err := c.Get(chroot + "/brokers/topics/" + t); err == nil {
 			var assign struct {
 				Partitions map[string][]int `json:"partitions"`
 			}
@@ -121,7 +122,7 @@ func readKafkaMeta(c zkReader) (*KafkaMeta, error) {
 				top.Replicas = assign.Partitions["0"]
 			}
 		}
-		if data, _, err := c.Get("/brokers/topics/" + t + "/partitions/0/state"); err == nil {
+		if data, _, err := c.Get(chroot + "/brokers/topics/" + t + "/partitions/0/state"); err == nil {
 			_ = json.Unmarshal(data, &top.State)
 		}
 		m.Topics[t] = top
