@@ -36,7 +36,9 @@ type staleWait struct {
 	seen *string    // the session of a stale registration seen during the wait
 }
 
-func (w staleWait) poll(ctx context.Context, zc znodeGetter) answer {
+// poll asks the service manager first: ZooKeeper (session, opened on first
+// use) only when the broker does not run, which on most full runs it does.
+func (w staleWait) poll(ctx context.Context, session func() (znodeGetter, error)) answer {
 	data := map[string]any{"ready": false, "broker_id": w.id}
 	_, _, err := w.run(ctx)
 	switch {
@@ -45,6 +47,10 @@ func (w staleWait) poll(ctx context.Context, zc znodeGetter) answer {
 		return answer{ready: true, data: data}
 	case !errors.Is(err, errNotRunning):
 		return answer{problem: err.Error(), data: data}
+	}
+	zc, err := session()
+	if err != nil {
+		return answer{problem: "connecting to ZooKeeper: " + err.Error(), data: data}
 	}
 	type got struct {
 		b    []byte
@@ -103,11 +109,23 @@ func stalePoller(a Args, run currentRun) (func(context.Context) answer, string, 
 	if err != nil {
 		return nil, "", nil, err
 	}
-	conn, err := probe.ZooKeeperSession(servers, time.Duration(min(a.Timeout, 10)*float64(time.Second)), cfg)
-	if err != nil {
-		return nil, "", nil, err
+	var conn *zk.Conn
+	session := func() (znodeGetter, error) {
+		if conn == nil {
+			c, err := probe.ZooKeeperSession(servers, time.Duration(min(a.Timeout, 10)*float64(time.Second)), cfg)
+			if err != nil {
+				return nil, err
+			}
+			conn = c
+		}
+		return conn, nil
+	}
+	closer := func() {
+		if conn != nil {
+			conn.Close()
+		}
 	}
 	w := staleWait{id: *a.StaleBroker, path: fmt.Sprintf("%s/brokers/ids/%d", chroot, *a.StaleBroker), run: run, seen: new(string)}
-	return func(ctx context.Context) answer { return w.poll(ctx, conn) },
-		fmt.Sprintf("ZooKeeper for broker %d", w.id), conn.Close, nil
+	return func(ctx context.Context) answer { return w.poll(ctx, session) },
+		fmt.Sprintf("ZooKeeper for broker %d", w.id), closer, nil
 }

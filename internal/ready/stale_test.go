@@ -62,9 +62,11 @@ func TestStaleBroker(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
 			w := staleWait{id: 4, path: "/kafka/brokers/ids/4", run: tc.run, seen: new(string)}
-			got := w.poll(ctx, tc.znode)
-			if got.ready != tc.ready || got.final || gets != tc.gets {
-				t.Errorf("ready=%v final=%v after %d reads, want ready=%v, not final, %d reads: %+v", got.ready, got.final, gets, tc.ready, tc.gets, got)
+			sessions := 0
+			got := w.poll(ctx, func() (znodeGetter, error) { sessions++; return tc.znode, nil })
+			if got.ready != tc.ready || got.final || gets != tc.gets || sessions != tc.gets {
+				t.Errorf("ready=%v final=%v after %d sessions and %d reads, want ready=%v, not final, %d of each: %+v",
+					got.ready, got.final, sessions, gets, tc.ready, tc.gets, got)
 			}
 			if !strings.Contains(got.problem, tc.problem) {
 				t.Errorf("problem %q lacks %q", got.problem, tc.problem)
@@ -75,13 +77,22 @@ func TestStaleBroker(t *testing.T) {
 		})
 	}
 
+	// No session with the ensemble yet: not ready, and says why.
+	w0 := staleWait{id: 4, path: "/kafka/brokers/ids/4", run: stopped, seen: new(string)}
+	if got := w0.poll(context.Background(), func() (znodeGetter, error) { return nil, errors.New("tls: bad certificate") }); got.ready ||
+		!strings.Contains(got.problem, "connecting to ZooKeeper: tls: bad certificate") {
+		t.Errorf("without a session: %+v", got)
+	}
+
 	// A registration seen, then gone: ready, with a warning naming the session.
 	gets := 0
 	w := staleWait{id: 4, path: "/kafka/brokers/ids/4", run: stopped, seen: new(string)}
-	if got := w.poll(context.Background(), fakeZnode{data: registration, owner: 0xab, gets: &gets}); got.ready || got.warning != "" {
+	left := func() (znodeGetter, error) { return fakeZnode{data: registration, owner: 0xab, gets: &gets}, nil }
+	if got := w.poll(context.Background(), left); got.ready || got.warning != "" {
 		t.Fatalf("first poll: %+v", got)
 	}
-	got := w.poll(context.Background(), fakeZnode{err: zk.ErrNoNode, gets: &gets})
+	gone := func() (znodeGetter, error) { return fakeZnode{err: zk.ErrNoNode, gets: &gets}, nil }
+	got := w.poll(context.Background(), gone)
 	if !got.ready || !strings.Contains(got.warning, "broker 4's registration from a run that ended (session 0xab)") {
 		t.Errorf("once the registration is gone: ready=%v, warning %q", got.ready, got.warning)
 	}
