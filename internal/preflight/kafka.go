@@ -195,8 +195,10 @@ func (c *checker) kafkaChroot(t *inventory.Topology) {
 		c.add(Error, "kafka-zookeeper-connect", "", "set one kafka_zookeeper_chroot for the whole kafka group",
 			"the brokers keep their znodes under different ZooKeeper chroots (%s): they would form separate clusters", strings.Join(each, "; "))
 	}
-	for chroot := range chroots {
-		t.KafkaChroot = chroot
+	if len(chroots) == 1 {
+		for chroot := range chroots {
+			t.KafkaChroot = chroot
+		}
 	}
 }
 

@@ -133,7 +133,8 @@ func sinceStart(lines []string, started time.Time) []string {
 }
 
 // supervisorRun is a supervisor program's current run: its log (and the
-// rotated one before it) from one second before its process started.
+// rotated one before it) from one second before its process started; with
+// log "", whether it runs and no lines.
 func supervisorRun(socket, program, log string) currentRun {
 	client := supervisor.NewClient(socket)
 	return func(ctx context.Context) ([]string, int, error) {
@@ -150,6 +151,9 @@ func supervisorRun(socket, program, log string) currentRun {
 			return nil, 0, errNotRunning // it exited just now
 		}
 		var lines []string
+		if log == "" {
+			return nil, int(info.PID), nil
+		}
 		for _, p := range []string{log + ".1", log} {
 			if b, err := os.ReadFile(p); err == nil {
 				lines = append(lines, strings.Split(strings.TrimRight(string(b), "\n"), "\n")...)
@@ -159,8 +163,9 @@ func supervisorRun(socket, program, log string) currentRun {
 	}
 }
 
-// systemdRun is a unit's current invocation: its journal lines.
-func systemdRun(unit string) currentRun {
+// systemdRun is a unit's current invocation: its journal lines (with
+// journal; without, whether it runs and no lines).
+func systemdRun(unit string, journal bool) currentRun {
 	return func(ctx context.Context) ([]string, int, error) {
 		out, err := exec.CommandContext(ctx, "systemctl", "show", "-p", "ActiveState", "-p", "InvocationID", "-p", "MainPID", unit+".service").Output()
 		props := map[string]string{}
@@ -173,11 +178,14 @@ func systemdRun(unit string) currentRun {
 			return nil, 0, errNotRunning
 		}
 		pid, _ := strconv.Atoi(props["MainPID"])
-		journal, err := exec.CommandContext(ctx, "journalctl", "--no-pager", "-o", "cat", "_SYSTEMD_INVOCATION_ID="+props["InvocationID"]).Output()
+		if !journal {
+			return nil, pid, nil
+		}
+		text, err := exec.CommandContext(ctx, "journalctl", "--no-pager", "-o", "cat", "_SYSTEMD_INVOCATION_ID="+props["InvocationID"]).Output()
 		if err != nil {
 			return nil, pid, nil
 		}
-		return strings.Split(strings.TrimRight(string(journal), "\n"), "\n"), pid, nil
+		return strings.Split(strings.TrimRight(string(text), "\n"), "\n"), pid, nil
 	}
 }
 

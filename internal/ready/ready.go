@@ -149,7 +149,7 @@ func Run(ctx *module.Context) (module.Result, error) {
 // to close when the wait ends (or nil).
 func poller(a Args) (func(context.Context) answer, string, func(), error) {
 	if a.Begin != "" {
-		run, name, err := serviceRun(a)
+		run, name, err := serviceRun(a, true)
 		if err != nil {
 			return nil, "", nil, err
 		}
@@ -160,7 +160,7 @@ func poller(a Args) (func(context.Context) answer, string, func(), error) {
 		return nil, "", nil, errors.New("tls_ca is required with zookeeper, kafka, url and stale_broker")
 	}
 	if a.StaleBroker != nil {
-		run, _, err := serviceRun(a)
+		run, _, err := serviceRun(a, false)
 		if err != nil {
 			return nil, "", nil, err
 		}
@@ -230,14 +230,18 @@ func backboneTLS(a Args) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// serviceRun is the current run of the service manager's program or unit,
-// and its name.
-func serviceRun(a Args) (currentRun, string, error) {
+// serviceRun is the current run of the service manager's program or unit
+// (with its log lines, or only whether it runs), and its name.
+func serviceRun(a Args, lines bool) (currentRun, string, error) {
+	log := a.Log
+	if !lines {
+		log = "" // a long-running service's log can be tens of megabytes
+	}
 	switch a.Manager {
 	case "supervisor":
-		return supervisorRun(a.Socket, a.Program, a.Log), a.Program, nil
+		return supervisorRun(a.Socket, a.Program, log), a.Program, nil
 	case "systemd":
-		return systemdRun(a.Unit), a.Unit, nil
+		return systemdRun(a.Unit, lines), a.Unit, nil
 	}
 	return nil, "", errors.New("manager is required with begin and stale_broker")
 }
