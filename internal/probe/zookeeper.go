@@ -72,6 +72,28 @@ func ZooKeeperSession(servers []string, timeout time.Duration, cfg *tls.Config) 
 	return conn, err
 }
 
+// Bounded runs a request on a ZooKeeper session, which waits for the
+// connection however long that takes, until ctx ends: then it returns
+// ctx's error and leaves the request to end with the session.
+func Bounded[T any](ctx context.Context, request func() (T, error)) (T, error) {
+	type result struct {
+		v   T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := request()
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
 // quietLogger drops the client library's log lines: a module's stdout is
 // its JSON result.
 type quietLogger struct{}

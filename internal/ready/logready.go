@@ -150,10 +150,10 @@ func supervisorRun(socket, program, log string) currentRun {
 		if err != nil {
 			return nil, 0, errNotRunning // it exited just now
 		}
-		var lines []string
 		if log == "" {
 			return nil, int(info.PID), nil
 		}
+		var lines []string
 		for _, p := range []string{log + ".1", log} {
 			if b, err := os.ReadFile(p); err == nil {
 				lines = append(lines, strings.Split(strings.TrimRight(string(b), "\n"), "\n")...)

@@ -33,12 +33,12 @@ type staleWait struct {
 	id   int
 	path string     // the registration's znode, under the chroot
 	run  currentRun // the broker's service: running or not
-	seen *string    // the session of a stale registration seen during the wait
+	seen string     // the session of a stale registration seen during the wait
 }
 
 // poll asks the service manager first: ZooKeeper (session, opened on first
 // use) only when the broker does not run, which on most full runs it does.
-func (w staleWait) poll(ctx context.Context, session func() (znodeGetter, error)) answer {
+func (w *staleWait) poll(ctx context.Context, session func() (znodeGetter, error)) answer {
 	data := map[string]any{"ready": false, "broker_id": w.id}
 	_, _, err := w.run(ctx)
 	switch {
@@ -52,44 +52,38 @@ func (w staleWait) poll(ctx context.Context, session func() (znodeGetter, error)
 	if err != nil {
 		return answer{problem: "connecting to ZooKeeper: " + err.Error(), data: data}
 	}
-	type got struct {
-		b    []byte
+	type znode struct {
+		data []byte
 		stat *zk.Stat
-		err  error
 	}
-	ch := make(chan got, 1)
-	go func() {
+	n, err := probe.Bounded(ctx, func() (znode, error) {
 		b, stat, err := zc.Get(w.path)
-		ch <- got{b, stat, err}
-	}()
-	var g got
-	select {
-	case g = <-ch:
-	case <-ctx.Done():
-		return answer{problem: "no answer from ZooKeeper yet", data: data}
-	}
+		return znode{b, stat}, err
+	})
 	switch {
-	case errors.Is(g.err, zk.ErrNoNode):
+	case errors.Is(err, zk.ErrNoNode):
 		data["ready"] = true
 		ans := answer{ready: true, data: data}
-		if *w.seen != "" {
-			ans.warning = fmt.Sprintf("ZooKeeper held broker %d's registration from a run that ended (session %s) until that session timed out", w.id, *w.seen)
+		if w.seen != "" {
+			ans.warning = fmt.Sprintf("ZooKeeper held broker %d's registration from a run that ended (session %s) until that session timed out", w.id, w.seen)
 		}
 		return ans
-	case g.err != nil:
-		return answer{problem: fmt.Sprintf("reading %s from ZooKeeper: %v", w.path, g.err), data: data}
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return answer{problem: "no answer from ZooKeeper yet", data: data}
+	case err != nil:
+		return answer{problem: fmt.Sprintf("reading %s from ZooKeeper: %v", w.path, err), data: data}
 	}
 	var reg struct {
 		Endpoints []string `json:"endpoints"`
 	}
-	_ = json.Unmarshal(g.b, &reg)
+	_ = json.Unmarshal(n.data, &reg)
 	data["endpoints"] = reg.Endpoints
-	*w.seen = fmt.Sprintf("0x%x", g.stat.EphemeralOwner)
-	data["session"] = *w.seen
+	w.seen = fmt.Sprintf("0x%x", n.stat.EphemeralOwner)
+	data["session"] = w.seen
 	return answer{data: data, problem: fmt.Sprintf(
-		"ZooKeeper still holds broker %d's registration (%s, session 0x%x) from a run that ended; "+
+		"ZooKeeper still holds broker %d's registration (%s, session %s) from a run that ended; "+
 			"it goes when that session times out (zookeeper.session.timeout.ms), unless another broker with this id runs",
-		w.id, strings.Join(reg.Endpoints, ", "), g.stat.EphemeralOwner)}
+		w.id, strings.Join(reg.Endpoints, ", "), w.seen)}
 }
 
 // stalePoller waits until ZooKeeper holds no registration of broker
@@ -125,7 +119,7 @@ func stalePoller(a Args, run currentRun) (func(context.Context) answer, string, 
 			conn.Close()
 		}
 	}
-	w := staleWait{id: *a.StaleBroker, path: fmt.Sprintf("%s/brokers/ids/%d", chroot, *a.StaleBroker), run: run, seen: new(string)}
+	w := &staleWait{id: *a.StaleBroker, path: fmt.Sprintf("%s/brokers/ids/%d", chroot, *a.StaleBroker), run: run}
 	return func(ctx context.Context) answer { return w.poll(ctx, session) },
 		fmt.Sprintf("ZooKeeper for broker %d", w.id), closer, nil
 }

@@ -61,7 +61,7 @@ func TestStaleBroker(t *testing.T) {
 			tc.znode.gets = &gets
 			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 			defer cancel()
-			w := staleWait{id: 4, path: "/kafka/brokers/ids/4", run: tc.run, seen: new(string)}
+			w := &staleWait{id: 4, path: "/kafka/brokers/ids/4", run: tc.run}
 			sessions := 0
 			got := w.poll(ctx, func() (znodeGetter, error) { sessions++; return tc.znode, nil })
 			if got.ready != tc.ready || got.final || gets != tc.gets || sessions != tc.gets {
@@ -78,7 +78,7 @@ func TestStaleBroker(t *testing.T) {
 	}
 
 	// No session with the ensemble yet: not ready, and says why.
-	w0 := staleWait{id: 4, path: "/kafka/brokers/ids/4", run: stopped, seen: new(string)}
+	w0 := &staleWait{id: 4, path: "/kafka/brokers/ids/4", run: stopped}
 	if got := w0.poll(context.Background(), func() (znodeGetter, error) { return nil, errors.New("tls: bad certificate") }); got.ready ||
 		!strings.Contains(got.problem, "connecting to ZooKeeper: tls: bad certificate") {
 		t.Errorf("without a session: %+v", got)
@@ -86,7 +86,7 @@ func TestStaleBroker(t *testing.T) {
 
 	// A registration seen, then gone: ready, with a warning naming the session.
 	gets := 0
-	w := staleWait{id: 4, path: "/kafka/brokers/ids/4", run: stopped, seen: new(string)}
+	w := &staleWait{id: 4, path: "/kafka/brokers/ids/4", run: stopped}
 	left := func() (znodeGetter, error) { return fakeZnode{data: registration, owner: 0xab, gets: &gets}, nil }
 	if got := w.poll(context.Background(), left); got.ready || got.warning != "" {
 		t.Fatalf("first poll: %+v", got)

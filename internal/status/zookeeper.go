@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -47,28 +48,18 @@ type KafkaMeta struct {
 // ZooKeeper ensemble, under Kafka's chroot ("" for the root), over TLS with
 // cfg (plaintext when nil).
 func ReadKafkaMeta(ctx context.Context, servers []string, chroot string, timeout time.Duration, cfg *tls.Config) (*KafkaMeta, error) {
-	type result struct {
-		m   *KafkaMeta
-		err error
-	}
-	done := make(chan result, 1)
 	conn, err := probe.ZooKeeperSession(servers, timeout, cfg)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
-	go func() {
-		m, err := readKafkaMeta(conn, chroot)
-		done <- result{m, err}
-	}()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	select {
-	case r := <-done:
-		return r.m, r.err
-	case <-ctx.Done():
+	m, err := probe.Bounded(ctx, func() (*KafkaMeta, error) { return readKafkaMeta(conn, chroot) })
+	if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
 		return nil, fmt.Errorf("no answer from ZooKeeper %s within %s", strings.Join(servers, ","), timeout)
 	}
+	return m, err
 }
 
 type zkReader interface {
