@@ -142,7 +142,16 @@ func TestServersEndToEnd(t *testing.T) {
 		Run(t, work, env, VenvBin(t, "ansible-playbook"), "-i", inventory, "fabrun.fabric.teardown")
 	})
 
-	play("site")
+	site, _ := play("site")
+
+	// Java arrives on the three fresh Java servers in one play, before
+	// ZooKeeper's, where the broker-only server214 used to install it
+	// alone in the Kafka play while the other brokers waited.
+	javaPlay := "Java on a new network's backbone"
+	if out := playOutput(site.Stdout, javaPlay); !strings.Contains(out, "Install openjdk-17-jre-headless") ||
+		strings.Count(out, "changed: [server21") != 3 {
+		t.Errorf("site.yml's play %q did not install Java on server214-216 at once:\n%s", javaPlay, out)
+	}
 
 	verify := func(want ...string) {
 		t.Helper()
@@ -301,6 +310,10 @@ func TestServersEndToEnd(t *testing.T) {
 				t.Errorf("the deploy job on a deployed network changed %s", c)
 			}
 		}
+		// Not a new network: Java was checked by the hosts' own plays.
+		if out := playOutput(job.stdout(), javaPlay); !strings.Contains(out, "no hosts matched") {
+			t.Errorf("the deploy job on a deployed network ran play %q:\n%s", javaPlay, out)
+		}
 		// AWX runs the job from a fresh copy of the project, and the site run
 		// above ran the installed collection: the hosts are in sync all the
 		// same (the roles' files count by content, not by path or time), so
@@ -334,4 +347,19 @@ func TestServersEndToEnd(t *testing.T) {
 			}
 		}
 	})
+}
+
+// playOutput is the part of ansible-playbook's output that play name printed:
+// from its PLAY line to the next play's (or the recap); "" if it did not run.
+func playOutput(stdout, name string) string {
+	header := "PLAY [" + name + "]"
+	start := strings.Index(stdout, header)
+	if start < 0 {
+		return ""
+	}
+	out := stdout[start:]
+	if end := strings.Index(out[len(header):], "PLAY "); end >= 0 {
+		out = out[:len(header)+end]
+	}
+	return out
 }
