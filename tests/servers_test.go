@@ -153,6 +153,62 @@ func TestServersEndToEnd(t *testing.T) {
 		t.Errorf("site.yml's play %q did not install Java on server214-216 at once:\n%s", javaPlay, out)
 	}
 
+	// The binary modules run from root's cache on each server
+	// (plugins/plugin_utils/cached_module.py), one build of each, named by
+	// its SHA-256; a rebuilt module replaces its copy there.
+	moduleBin := func(name string) string {
+		return filepath.Join(collections, "ansible_collections", "fabrun", "fabric", "plugins", "modules", ".bin", name)
+	}
+	cachedModules := func(t *testing.T) map[string]string {
+		t.Helper()
+		const dir = "/root/.ansible/fabrun/modules"
+		r := lab.ssh("215", "sudo sh -c \"stat -c '%U %a %n' "+dir+" "+dir+"/*\"")
+		if r.Err != nil {
+			t.Fatalf("server215's module cache: %v %s %s", r.Err, r.Stdout, r.Stderr)
+		}
+		cached := map[string]string{}
+		for i, line := range strings.Split(strings.TrimSpace(r.Stdout), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 3 || f[0] != "root" || f[1] != "700" {
+				t.Errorf("server215: %q, want root's and mode 700", line)
+				continue
+			}
+			if i == 0 {
+				continue // the directory
+			}
+			name, sum, _ := strings.Cut(filepath.Base(f[2]), "-")
+			if _, dup := cached[name]; dup {
+				t.Errorf("server215 keeps two builds of %s", name)
+			}
+			cached[name] = sum
+		}
+		return cached
+	}
+	t.Run("modules run from root's cache on the servers", func(t *testing.T) {
+		cached := cachedModules(t)
+		for _, name := range []string{"fabric_files", "fabric_host_state", "fabric_install", "fabric_ready"} {
+			if want := sha256File(t, moduleBin(name)); cached[name] != want {
+				t.Errorf("server215 caches %s as %q, want its build %s", name, cached[name], want)
+			}
+		}
+		// A rebuild (here: the same executable with a byte more) is copied once and replaces the old build.
+		f, err := os.OpenFile(moduleBin("fabric_host_facts"), os.O_APPEND|os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.Write([]byte{0})
+			f.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := Run(t, work, env, VenvBin(t, "ansible"), "-i", inventory, "server215", "-m", "fabrun.fabric.fabric_host_facts", "-a", "java=java")
+		if r.Err != nil || !strings.Contains(r.Stdout, `"major": 17`) {
+			t.Fatalf("the rebuilt fabric_host_facts on server215: %v\n%s\n%s", r.Err, r.Stdout, r.Stderr)
+		}
+		if got, want := cachedModules(t)["fabric_host_facts"], sha256File(t, moduleBin("fabric_host_facts")); got != want {
+			t.Errorf("after a rebuild server215 caches fabric_host_facts as %q, want %s", got, want)
+		}
+	})
+
 	verify := func(want ...string) {
 		t.Helper()
 		r, _ := play("verify")

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -222,6 +224,36 @@ func TestWriteExitCodes(t *testing.T) {
 	}
 	if Write(&buf, map[string]any{"bad": make(chan int)}) != 1 {
 		t.Fatal("unencodable result should fail")
+	}
+}
+
+func TestArgsData(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "args")
+	if err := os.WriteFile(file, []byte(`{"from": "file"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, want, wantErr string
+		args                []string
+	}{
+		{name: "the file Ansible writes", args: []string{file}, want: `{"from": "file"}`},
+		{name: "standard input", args: []string{"-"}, want: `{"from": "stdin"}`},
+		{name: "no argument", wantErr: "usage: fabric_test <args-file>|-"},
+		{name: "two arguments", args: []string{file, "-"}, wantErr: "usage: fabric_test"},
+		{name: "a missing file", args: []string{file + ".gone"}, wantErr: "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ArgsData("fabric_test", tc.args, strings.NewReader(`{"from": "stdin"}`))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || string(got) != tc.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tc.want)
+			}
+		})
 	}
 }
 

@@ -72,13 +72,7 @@ type Body func(*Context) (Result, error)
 // Main runs a module the way Ansible calls it and exits: 0 on success,
 // 1 on failure.
 func Main(spec Spec, body Body) {
-	var data []byte
-	var err error
-	if len(os.Args) < 2 {
-		err = fmt.Errorf("usage: %s <args-file> (Ansible passes a JSON arguments file)", spec.Name)
-	} else {
-		data, err = os.ReadFile(os.Args[1])
-	}
+	data, err := ArgsData(spec.Name, os.Args[1:], os.Stdin)
 	var out map[string]any
 	if err != nil {
 		out = map[string]any{"failed": true, "msg": err.Error()}
@@ -86,6 +80,20 @@ func Main(spec Spec, body Body) {
 		out = Execute(spec, data, body)
 	}
 	os.Exit(Write(os.Stdout, out))
+}
+
+// ArgsData reads a module's arguments: from the file Ansible names as its
+// one argument, or from standard input when that is "-" (the collection's
+// action, plugins/plugin_utils/cached_module.py, which writes no file).
+func ArgsData(name string, args []string, stdin io.Reader) ([]byte, error) {
+	switch {
+	case len(args) != 1:
+		return nil, fmt.Errorf("usage: %s <args-file>|- (Ansible passes a JSON arguments file; - reads them from standard input)", name)
+	case args[0] == "-":
+		return io.ReadAll(stdin)
+	default:
+		return os.ReadFile(args[0])
+	}
 }
 
 // Write prints the result object and returns the exit code it implies.

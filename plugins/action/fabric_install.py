@@ -1,22 +1,23 @@
 # Controller side of fabrun.fabric.fabric_install: the controller file's
 # SHA-256 goes to the module on the host, which says whether it needs the
-# file; only then is it sent (to the task's temporary directory) and the
-# module called again to install it. One Go module process when nothing
+# file; only then is it sent (to a temporary directory made for it; a local
+# connection reads the controller's file) and the module called again to
+# install it. One Go module process when nothing
 # changes, where ansible.builtin.copy ran a stat and a copy module (Python).
 import hashlib
 import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
+from ansible_collections.fabrun.fabric.plugins.plugin_utils.cached_module import CachedModuleAction
 
 MODULE = 'fabrun.fabric.fabric_install'
 
 
-class ActionModule(ActionBase):
-    TRANSFERS_FILES = True
+class ActionModule(CachedModuleAction):
 
     def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
+        result = ActionBase.run(self, tmp, task_vars)
         args = dict(self._task.args)
         src = args.pop('src', None)
         if not src:
@@ -34,10 +35,16 @@ class ActionModule(ActionBase):
 
         res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
         if res.get('needs_src') and not res.get('failed'):
-            remote = self._connection._shell.join_path(self._connection._shell.tmpdir, 'source')
-            self._transfer_file(src, remote)
-            self._fixup_perms2((self._connection._shell.tmpdir, remote))
-            args['src'] = remote
+            if self._placement(False, task_vars) == 'in place':
+                # The same machine: the module reads the controller's file.
+                args['src'] = src
+            else:
+                if self._connection._shell.tmpdir is None:
+                    self._make_tmp_path()
+                args['src'] = self._connection._shell.join_path(self._connection._shell.tmpdir, 'source')
+                self._transfer_file(src, args['src'])
+                self._fixup_perms2((self._connection._shell.tmpdir, args['src']))
             res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
         result.update(res)
+        self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
