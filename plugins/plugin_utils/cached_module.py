@@ -41,7 +41,7 @@ _digests: dict[tuple[str, int, int], str] = {}
 
 
 def module_digest(path: str) -> str:
-    """SHA-256 of the module executable at path, once per build in this process."""
+    """SHA-256 of the module executable at path (remembered for the task's worker: fabric_install calls twice)."""
     st = os.stat(path)
     key = (path, st.st_size, st.st_mtime_ns)
     if key not in _digests:
@@ -54,7 +54,7 @@ def module_digest(path: str) -> str:
 
 
 class CachedModuleAction(NormalAction):
-    """Ansible's normal action, with the module run from the host's cache."""
+    """Ansible's normal action, with the module run in place or from the host's cache."""
 
     def _placement(self, wrap_async, task_vars) -> str:
         """'in place', 'cached' or '' (Ansible's own path) for this task's module."""
