@@ -9,7 +9,7 @@ import (
 // its arguments on standard input, one command a call and no copy of the
 // executable (plugins/plugin_utils/cached_module.py); with
 // fabrun_module_cache false through Ansible's own temporary copy, with the
-// same results.
+// same results; any other value of it fails naming it and the host.
 func TestModulePlacement(t *testing.T) {
 	tier(t, "module")
 	ModuleBin(t, "fabric_host_facts")
@@ -33,4 +33,10 @@ func TestModulePlacement(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a setting that is not a boolean", func(t *testing.T) {
+		out, _, failed := testPlaybook(t, "module_placement.yml", "-e", "fabrun_module_cache=maybe")
+		if failed == 0 || !strings.Contains(out, "localhost: fabrun_module_cache must be true or false (is 'maybe')") {
+			t.Errorf("failed=%d, want the setting and the host named:\n%s", failed, out)
+		}
+	})
 }

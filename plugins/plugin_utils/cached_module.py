@@ -61,8 +61,13 @@ class CachedModuleAction(NormalAction):
         conn = self._connection
         if wrap_async or self._task.async_val or C.DEFAULT_KEEP_REMOTE_FILES or get_module_encoder is None:
             return ''
-        if not boolean(self._templar.template(task_vars.get('fabrun_module_cache', True)), strict=False):
-            return ''
+        setting = self._templar.template(task_vars.get('fabrun_module_cache', True))
+        try:
+            if not boolean(setting, strict=True):
+                return ''
+        except TypeError:
+            raise AnsibleActionFail('%s: fabrun_module_cache must be true or false (is %r)' % (
+                task_vars.get('inventory_hostname'), setting))
         if getattr(conn._shell, 'SHELL_FAMILY', '') != 'sh' or not conn.has_pipelining:
             return ''
         if conn.transport in ('local', 'ansible.builtin.local'):
