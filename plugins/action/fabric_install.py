@@ -4,12 +4,11 @@
 # connection reads the controller's file) and the module called again to
 # install it. One Go module process when nothing
 # changes, where ansible.builtin.copy ran a stat and a copy module (Python).
-import hashlib
 import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
-from ansible_collections.fabrun.fabric.plugins.plugin_utils.cached_module import CachedModuleAction
+from ansible_collections.fabrun.fabric.plugins.plugin_utils.cached_module import CachedModuleAction, file_digest
 
 MODULE = 'fabrun.fabric.fabric_install'
 
@@ -27,23 +26,12 @@ class ActionModule(CachedModuleAction):
             src = self._find_needle('files', src)
         if not os.path.isfile(src):
             raise AnsibleActionFail('src %s: no such file on the controller' % src)
-        digest = hashlib.sha256()
-        with open(src, 'rb') as f:
-            for chunk in iter(lambda: f.read(1 << 20), b''):
-                digest.update(chunk)
-        args['checksum'] = digest.hexdigest()
+        args['checksum'] = file_digest(src)
 
         res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
         if res.get('needs_src') and not res.get('failed'):
-            if self._placement(False, task_vars) == 'in place':
-                # The same machine: the module reads the controller's file.
-                args['src'] = src
-            else:
-                if self._connection._shell.tmpdir is None:
-                    self._make_tmp_path()
-                args['src'] = self._connection._shell.join_path(self._connection._shell.tmpdir, 'source')
-                self._transfer_file(src, args['src'])
-                self._fixup_perms2((self._connection._shell.tmpdir, args['src']))
+            # On the same machine the module reads the controller's file.
+            args['src'] = src if self._placement(False, task_vars) == 'in place' else self._to_host(src, 'source')
             res = self._execute_module(module_name=MODULE, module_args=args, task_vars=task_vars)
         result.update(res)
         self._remove_tmp_path(self._connection._shell.tmpdir)

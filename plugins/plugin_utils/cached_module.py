@@ -40,8 +40,8 @@ MISSING = 'FABRUN-MODULE-NOT-CACHED'
 _digests: dict[tuple[str, int, int], str] = {}
 
 
-def module_digest(path: str) -> str:
-    """SHA-256 of the module executable at path (remembered for the task's worker: fabric_install calls twice)."""
+def file_digest(path: str) -> str:
+    """SHA-256 of the controller file at path, remembered for the task's worker (fabric_install calls twice)."""
     st = os.stat(path)
     key = (path, st.st_size, st.st_mtime_ns)
     if key not in _digests:
@@ -93,25 +93,29 @@ class CachedModuleAction(NormalAction):
             res = self._low_level_execute_command('%s %s -' % (env, shlex.quote(path)), sudoable=False, in_data=args)
         else:
             name = os.path.basename(path)
-            cached = '%s/%s-%s' % (CACHE_DIR, name, module_digest(path))
+            cached = '%s/%s-%s' % (CACHE_DIR, name, file_digest(path))
             command = 'f=%s; if [ -x "$f" ]; then %s "$f" -; exit $?; fi; echo %s' % (cached, env, MISSING)
             res = self._low_level_execute_command(command, sudoable=True, in_data=args)
             if res.get('stdout', '').strip() == MISSING:
                 self._cache(path, name, cached)
                 res = self._low_level_execute_command(command, sudoable=True, in_data=args)
-        self._used_interpreter = None
         data = self._parse_returned_data(res, bits.serialization_profile)
         remove_internal_keys(data)
         return data
 
-    def _cache(self, path: str, name: str, cached: str) -> None:
-        """Put this build on the host (through the task's temporary directory), replacing older ones."""
+    def _to_host(self, path: str, name: str) -> str:
+        """Send the controller file at path into the task's temporary directory as name; its path there."""
         shell = self._connection._shell
         if shell.tmpdir is None:
             self._make_tmp_path()
         remote = shell.join_path(shell.tmpdir, name)
         self._transfer_file(path, remote)
         self._fixup_perms2((shell.tmpdir, remote))
+        return remote
+
+    def _cache(self, path: str, name: str, cached: str) -> None:
+        """Put this build on the host (through the task's temporary directory), replacing older ones."""
+        remote = self._to_host(path, name)
         # A whole file or none (rename); other builds of the module go, but
         # not another task's copy in flight (those end in .<pid>).
         script = ('f=%(cached)s; umask 077 && mkdir -p %(dir)s && cp %(src)s "$f.$$" && chmod 0700 "$f.$$" && '
